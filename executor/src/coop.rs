@@ -1,0 +1,108 @@
+//! The cooperative budget.
+//!
+//! A task that always finds its channel full or its socket ready would never return `Pending`
+//! and would starve every other task on the thread. So each poll of a task gets a budget of
+//! resource operations (128 by default, see the runtime builder). weft's own resource futures
+//! (timers, channels, I/O) call [`poll_proceed`] before they do their work; once the budget is
+//! spent they return `Pending` once (after waking the task), the task goes to the back of the
+//! run queue, and the others get their turn. In effect: round-robin between busy tasks.
+//!
+//! Outside a weft task (another executor, a plain thread) the budget is unconstrained and
+//! [`poll_proceed`] always returns `Ready`. Crates that cannot depend on the executor (the
+//! timer and channel crates) receive [`poll_proceed`] as a plain `fn` pointer from the runtime.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+thread_local! {
+    /// Remaining operations for the task being polled; `None` = unconstrained.
+    static BUDGET: Cell<Option<u32>> = const { Cell::new(None) };
+}
+
+/// Consumes one unit of the current task's budget.
+///
+/// Returns `Ready(())` when the caller may go on with its operation, or wakes the task and
+/// returns `Pending` when the budget is spent: the caller must then return `Pending` itself.
+///
+/// # Examples
+///
+/// ```
+/// use std::future::poll_fn;
+/// use weft_executor::coop;
+///
+/// let rt = weft_executor::Runtime::new();
+/// rt.block_on(async {
+///     // Outside a spawned task the budget is unconstrained.
+///     poll_fn(|cx| coop::poll_proceed(cx)).await;
+/// });
+/// ```
+#[inline]
+pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+    BUDGET.with(|b| match b.get() {
+        None => Poll::Ready(()),
+        Some(0) => {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+        Some(n) => {
+            b.set(Some(n - 1));
+            Poll::Ready(())
+        }
+    })
+}
+
+/// Whether the current task still has budget left (always true outside a weft task).
+///
+/// # Examples
+///
+/// ```
+/// assert!(weft_executor::coop::has_budget_remaining());
+/// ```
+pub fn has_budget_remaining() -> bool {
+    BUDGET.with(|b| b.get() != Some(0))
+}
+
+/// Runs `f` with a fresh budget of `n` operations, restoring the previous one afterwards.
+pub(crate) fn with_budget<R>(n: Option<u32>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<u32>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            BUDGET.with(|b| b.set(self.0));
+        }
+    }
+    let _restore = Restore(BUDGET.with(|b| b.replace(n)));
+    f()
+}
+
+/// Polls `fut` with no budget limit: it is never forced to yield by weft's resource futures.
+///
+/// # Examples
+///
+/// ```
+/// use weft_executor::coop;
+///
+/// let rt = weft_executor::Runtime::new();
+/// assert_eq!(rt.block_on(coop::unconstrained(async { 7 })), 7);
+/// ```
+pub fn unconstrained<F: Future>(fut: F) -> Unconstrained<F> {
+    Unconstrained { fut }
+}
+
+pin_project_lite::pin_project! {
+    /// Future returned by [`unconstrained`].
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct Unconstrained<F> {
+        #[pin]
+        fut: F,
+    }
+}
+
+impl<F: Future> Future for Unconstrained<F> {
+    type Output = F::Output;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let fut = self.project().fut;
+        with_budget(None, || fut.poll(cx))
+    }
+}

@@ -1,0 +1,69 @@
+//! The local run queue. Owner thread only; holds no references (the runtime's `OWNED` unit
+//! covers a queued task, see `task/raw.rs`).
+//!
+//! Three FIFO levels, one per [`Priority`](crate::task::Priority). The highest non-empty level
+//! goes first (strict priority), with aging: each time a pop passes over a non-empty level, that
+//! level's `starved` count goes up, and a level passed over `AGING_LIMIT` times in a row is
+//! served next. So under a saturating high-priority load a low task still runs once every
+//! `AGING_LIMIT + 1` pops. With every task at the default priority this is one FIFO.
+
+use std::collections::VecDeque;
+use std::ptr::NonNull;
+
+use crate::task::raw::Header;
+
+/// How many times a non-empty level may be passed over before it is served.
+pub(crate) const AGING_LIMIT: u32 = 32;
+
+const LEVELS: usize = 3;
+
+#[derive(Default)]
+pub(crate) struct RunQueue {
+    levels: [VecDeque<NonNull<Header>>; LEVELS],
+    starved: [u32; LEVELS],
+    len: usize,
+}
+
+impl RunQueue {
+    #[inline]
+    pub(crate) fn push(&mut self, task: NonNull<Header>) {
+        // SAFETY: queued tasks are live (held by `OWNED`) and ours.
+        let level = usize::from(unsafe { task.as_ref() }.priority).min(LEVELS - 1);
+        self.levels[level].push_back(task);
+        self.len += 1;
+    }
+
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Option<NonNull<Header>> {
+        if self.len == 0 {
+            return None;
+        }
+        let level = self.pick();
+        self.len -= 1;
+        self.levels[level].pop_front()
+    }
+
+    /// The level to serve: a starved one if any, else the most urgent non-empty one.
+    #[inline]
+    fn pick(&mut self) -> usize {
+        let chosen = match self.starved.iter().rposition(|&s| s >= AGING_LIMIT) {
+            Some(level) => level,
+            None => self.levels.iter().position(|l| !l.is_empty()).unwrap_or(0),
+        };
+        self.starved[chosen] = 0;
+        for level in chosen + 1..LEVELS {
+            if !self.levels[level].is_empty() {
+                self.starved[level] += 1;
+            }
+        }
+        chosen
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}

@@ -1,0 +1,631 @@
+//! The runtime: one thread's run queue, owned tasks, and its loop.
+//!
+//! # Ground rules
+//!
+//! * A `Core` is reached through `Runtime` (which owns it) or through the thread-local
+//!   `CURRENT` pointer, set only while `block_on` or the shutdown runs on the owner thread.
+//! * Its `RefCell`s are borrowed for a few instructions at a time and never across a call
+//!   that can run user code (a poll, a wake, a drop of a future, waker or output).
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::panic::Location;
+use std::pin::pin;
+use std::ptr::{self, NonNull};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use crate::coop;
+use crate::owned::Owned;
+use crate::park::{Park, ThreadPark};
+use crate::queue::RunQueue;
+use crate::remote::{self, MainWaker, RemoteQueue, Shared};
+use crate::task::raw::{self, Header, NO_SLOT};
+use crate::task::state::flags::*;
+use crate::task::{JoinHandle, Priority, TaskId, TaskState};
+
+thread_local! {
+    /// The core of the runtime running on this thread, or null.
+    static CURRENT: Cell<*const Core> = const { Cell::new(ptr::null()) };
+}
+
+/// Runtime ids: unique in the process, never reused, so a stale waker cannot reach a newer
+/// runtime that happens to live at the same address.
+static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
+/// Task ids are handed out to runtimes in blocks, so a spawn does no atomic operation.
+static NEXT_TASK_ID_BLOCK: AtomicU64 = AtomicU64::new(1);
+const TASK_ID_BLOCK: u64 = 1024;
+
+/// Tunables of the loop (see [`Builder`]).
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub(crate) event_interval: u32,
+    pub(crate) budget: Option<u32>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            event_interval: 61,
+            budget: Some(128),
+        }
+    }
+}
+
+pub(crate) struct Core {
+    pub(crate) id: u64,
+    queue: RefCell<RunQueue>,
+    owned: RefCell<Owned>,
+    park: RefCell<Box<dyn Park>>,
+    shared: Arc<Shared>,
+    main_waker: Waker,
+    config: Config,
+    /// The task being polled.
+    current: Cell<Option<NonNull<Header>>>,
+    /// Next task id, and the end of the block it comes from.
+    ids: Cell<(u64, u64)>,
+}
+
+/// A single-threaded executor: a run queue, the tasks it owns, and something to park in.
+///
+/// A runtime belongs to the thread that made it (`!Send`). Several runtimes may live in one
+/// process, each on its own thread, and never see each other.
+///
+/// Dropping the runtime drops every unfinished task's future exactly once, including tasks
+/// spawned while that happens.
+///
+/// # Examples
+///
+/// ```
+/// use weft_executor::{spawn, Runtime};
+///
+/// let rt = Runtime::new();
+/// let sum = rt.block_on(async {
+///     let a = spawn(async { 1 });
+///     let b = spawn(async { 2 });
+///     a.await.unwrap() + b.await.unwrap()
+/// });
+/// assert_eq!(sum, 3);
+/// ```
+pub struct Runtime {
+    core: Rc<Core>,
+}
+
+/// Configures a [`Runtime`].
+///
+/// # Examples
+///
+/// ```
+/// use weft_executor::park::ThreadPark;
+///
+/// let rt = weft_executor::Builder::new()
+///     .event_interval(31)
+///     .budget(64)
+///     .build_with_park(ThreadPark::new());
+/// assert_eq!(rt.block_on(async { "ok" }), "ok");
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Builder {
+    config: Config,
+}
+
+impl Builder {
+    /// The default configuration: budget 128, driver polled every 61 tasks.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// How many tasks run between two polls of the driver while tasks are ready (default 61).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is zero.
+    #[track_caller]
+    pub fn event_interval(mut self, n: u32) -> Builder {
+        assert!(n > 0, "event_interval must be at least 1");
+        self.config.event_interval = n;
+        self
+    }
+
+    /// How many resource operations a task may do in one poll before weft's futures make it
+    /// yield (default 128).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is zero.
+    #[track_caller]
+    pub fn budget(mut self, n: u32) -> Builder {
+        assert!(n > 0, "budget must be at least 1");
+        self.config.budget = Some(n);
+        self
+    }
+
+    /// Turns the cooperative budget off.
+    pub fn unconstrained(mut self) -> Builder {
+        self.config.budget = None;
+        self
+    }
+
+    /// Builds a runtime that parks in `park`.
+    pub fn build_with_park(self, park: impl Park + 'static) -> Runtime {
+        Runtime::from_parts(Box::new(park), self.config)
+    }
+}
+
+impl Default for Runtime {
+    fn default() -> Runtime {
+        Runtime::new()
+    }
+}
+
+impl Runtime {
+    /// A runtime with no I/O and no timers: it parks its thread on a condition variable.
+    pub fn new() -> Runtime {
+        Runtime::with_park(ThreadPark::new())
+    }
+
+    /// A runtime that parks in `park` (the reactor's driver, usually).
+    pub fn with_park(park: impl Park + 'static) -> Runtime {
+        Builder::new().build_with_park(park)
+    }
+
+    fn from_parts(park: Box<dyn Park>, config: Config) -> Runtime {
+        let id = NEXT_RUNTIME_ID.fetch_add(1, Ordering::Relaxed);
+        let shared = Arc::new(Shared {
+            id,
+            remote: Mutex::new(RemoteQueue::default()),
+            remote_pending: AtomicBool::new(false),
+            main_woken: AtomicBool::new(false),
+            unparker: park.unparker(),
+        });
+        remote::register(&shared);
+        let main_waker = Waker::from(Arc::new(MainWaker(shared.clone())));
+        Runtime {
+            core: Rc::new(Core {
+                id,
+                queue: RefCell::new(RunQueue::default()),
+                owned: RefCell::new(Owned::default()),
+                park: RefCell::new(park),
+                shared,
+                main_waker,
+                config,
+                current: Cell::new(None),
+                ids: Cell::new((0, 0)),
+            }),
+        }
+    }
+
+    /// This runtime's id (unique in the process).
+    pub fn id(&self) -> u64 {
+        self.core.id
+    }
+
+    /// Runs `fut` to completion on this thread, running spawned tasks meanwhile.
+    ///
+    /// # Panics
+    ///
+    /// If called from inside a weft runtime (a task cannot block its own thread: `.await`
+    /// instead), and with the panic of `fut` itself if it panics.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        let _enter = Enter::new(&self.core, false);
+        self.core.run(fut)
+    }
+
+    /// Spawns a task on this runtime from outside it; it runs during the next `block_on`.
+    #[track_caller]
+    pub fn spawn<F: Future + 'static>(&self, fut: F) -> JoinHandle<F::Output> {
+        self.core
+            .spawn(fut, None, Priority::Normal, Location::caller())
+    }
+
+    /// The number of tasks that have not finished yet.
+    pub fn alive_tasks(&self) -> usize {
+        self.core.owned.borrow().len()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let _enter = Enter::new(&self.core, true);
+        self.core.shutdown();
+    }
+}
+
+/// Sets `CURRENT` for the guard's lifetime.
+struct Enter {
+    prev: *const Core,
+}
+
+impl Enter {
+    #[track_caller]
+    fn new(core: &Rc<Core>, allow_nested: bool) -> Enter {
+        let prev = CURRENT.with(|c| c.replace(Rc::as_ptr(core)));
+        if !prev.is_null() && !allow_nested {
+            CURRENT.with(|c| c.set(prev));
+            panic!(
+                "cannot block_on inside a weft runtime: this thread is already running one \
+                 (a task must not block its own thread; use `.await` instead)"
+            );
+        }
+        Enter { prev }
+    }
+}
+
+impl Drop for Enter {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.prev));
+    }
+}
+
+/// Runs `f` with the current core. `None` outside a runtime.
+#[inline]
+pub(crate) fn with_current<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
+    let core = CURRENT.with(Cell::get);
+    // SAFETY: `CURRENT` is non-null only while an `Enter` guard lives, and the guard's
+    // `Runtime` (holding the `Rc<Core>`) outlives it on this thread.
+    (!core.is_null()).then(|| f(unsafe { &*core }))
+}
+
+#[track_caller]
+pub(crate) fn expect_current<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
+    match with_current(f) {
+        Some(r) => r,
+        None => panic!(
+            "{what} called outside a weft runtime: no weft runtime is running on this thread \
+             (call it from inside `weft::run(..)` or `Runtime::block_on(..)`)"
+        ),
+    }
+}
+
+/// Whether runtime `id` is the one running on this thread.
+pub(crate) fn is_current(id: u64) -> bool {
+    with_current(|c| c.id == id).unwrap_or(false)
+}
+
+/// Wakes `task`. The waker's entry point.
+///
+/// # Safety
+/// `task` is live; if `owned_ref`, the caller gives up one unit of its `refs`.
+pub(crate) unsafe fn wake_task(task: NonNull<Header>, owned_ref: bool) {
+    // SAFETY: live by the caller's guarantee; `owner` is immutable.
+    let owner = unsafe { task.as_ref() }.owner;
+    let local = with_current(|core| {
+        if core.id != owner {
+            return false;
+        }
+        core.schedule(task);
+        true
+    });
+    if local == Some(true) {
+        if owned_ref {
+            // SAFETY: the caller's unit, given up.
+            unsafe { raw::drop_ref(task) };
+        }
+    } else {
+        // SAFETY: forwarded.
+        unsafe { remote::wake_remote(task, owned_ref) };
+    }
+}
+
+/// Cancels `task` (see `JoinHandle::cancel`).
+///
+/// # Safety
+/// `task` is live and we are on its owner thread.
+pub(crate) unsafe fn cancel_task(task: NonNull<Header>) {
+    // SAFETY: by the caller's guarantee.
+    let header = unsafe { task.as_ref() };
+    if header.has(COMPLETE) {
+        return;
+    }
+    if header.has(RUNNING) {
+        header.set(CANCEL_REQUESTED);
+        return;
+    }
+    // SAFETY: owner thread, not running, not complete.
+    unsafe { drop_future(task) };
+    let finished = with_current(|core| {
+        if core.id != header.owner {
+            return false;
+        }
+        // SAFETY: our task, on our thread.
+        unsafe { core.finish(task) };
+        true
+    });
+    if finished != Some(true) {
+        // The runtime is not running here: wake the awaiter now, and let the runtime
+        // release its bookkeeping when it next drains its remote queue.
+        // SAFETY: owner thread.
+        let waker = unsafe { (*header.join_waker.get()).take() };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        // SAFETY: the caller's handle keeps the task alive during the call.
+        unsafe { remote::wake_remote(task, false) };
+    }
+}
+
+/// Drops the future of a task that is neither running nor complete, and marks it complete.
+///
+/// # Safety
+/// Owner thread; `task` live, not `RUNNING`, not `COMPLETE`.
+unsafe fn drop_future(task: NonNull<Header>) {
+    // SAFETY: by the caller's guarantee.
+    let header = unsafe { task.as_ref() };
+    // Mark first: wakes and cancels that the future's drop causes see a finished task.
+    header.set(COMPLETE);
+    // SAFETY: owner thread, not running.
+    let panicked = unsafe { (header.vtable.cancel)(task) };
+    if panicked {
+        header.set(PANICKED);
+        header.set_state(TaskState::Panicked);
+    } else {
+        header.set(CANCELLED);
+        header.set_state(TaskState::Cancelled);
+    }
+}
+
+impl Core {
+    fn next_task_id(&self) -> u64 {
+        let (next, end) = self.ids.get();
+        if next < end {
+            self.ids.set((next + 1, end));
+            return next;
+        }
+        let start = NEXT_TASK_ID_BLOCK.fetch_add(TASK_ID_BLOCK, Ordering::Relaxed);
+        self.ids.set((start + 1, start + TASK_ID_BLOCK));
+        start
+    }
+
+    pub(crate) fn spawn<F: Future + 'static>(
+        &self,
+        fut: F,
+        name: Option<Arc<str>>,
+        priority: Priority,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output> {
+        let id = self.next_task_id();
+        let task = raw::allocate(fut, self.id, id, priority as u8);
+        let slot = self.owned.borrow_mut().insert(task, name, location);
+        // SAFETY: just allocated, owned by us.
+        unsafe { task.as_ref() }.slot.set(slot);
+        self.schedule(task);
+        // SAFETY: the task was allocated with `HANDLE` set and output type `F::Output`.
+        unsafe { JoinHandle::new(task) }
+    }
+
+    /// Puts `task` on the run queue unless it is already there or finished.
+    #[inline]
+    pub(crate) fn schedule(&self, task: NonNull<Header>) {
+        // SAFETY: callers hold a reference, and we are on the owner thread (they checked
+        // `owner == self.id`, and a core is only current on its own thread).
+        let header = unsafe { task.as_ref() };
+        if header.has(NOTIFIED | COMPLETE) {
+            return;
+        }
+        header.set(NOTIFIED);
+        if !header.has(RUNNING) {
+            header.set_state(TaskState::Scheduled);
+        }
+        self.queue.borrow_mut().push(task);
+    }
+
+    fn run<F: Future>(&self, fut: F) -> F::Output {
+        let mut fut = pin!(fut);
+        let mut cx = Context::from_waker(&self.main_waker);
+        let shared = &*self.shared;
+        shared.main_woken.store(true, Ordering::Relaxed);
+        loop {
+            if shared.main_woken.swap(false, Ordering::Acquire) {
+                let budget = self.config.budget;
+                if let Poll::Ready(v) = coop::with_budget(budget, || fut.as_mut().poll(&mut cx)) {
+                    return v;
+                }
+            }
+            // A woken main future takes its turn after the tasks that were ready before it,
+            // as if it sat in the queue: `yield_now` in main lets each of them run once.
+            let round = self.queue.borrow().len();
+            let mut ran = 0;
+            while ran < self.config.event_interval {
+                if ran as usize >= round && shared.main_woken.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Some(task) = self.queue.borrow_mut().pop() else {
+                    break;
+                };
+                // SAFETY: popped from our queue, so it is ours and held (`OWNED`).
+                unsafe { self.run_task(task) };
+                ran += 1;
+            }
+            self.drain_remote();
+            let idle = self.queue.borrow().is_empty() && !shared.main_woken.load(Ordering::Acquire);
+            if idle {
+                self.park(None);
+            } else if ran == self.config.event_interval {
+                self.park(Some(Duration::ZERO));
+            } else {
+                continue;
+            }
+            self.drain_remote();
+        }
+    }
+
+    fn park(&self, timeout: Option<Duration>) {
+        self.park.borrow_mut().park(timeout);
+    }
+
+    /// Moves the wakes that arrived from elsewhere onto the local queue.
+    fn drain_remote(&self) {
+        for entry in self.shared.take() {
+            let task = entry.0;
+            // SAFETY: the entry holds a reference; we are the owner thread.
+            let header = unsafe { task.as_ref() };
+            if header.has(COMPLETE) {
+                // Cancelled while we were not running: release our bookkeeping.
+                // SAFETY: our task.
+                unsafe { self.finish(task) };
+            } else {
+                self.schedule(task);
+            }
+            // SAFETY: the entry's unit, given up.
+            unsafe { raw::drop_ref(task) };
+        }
+    }
+
+    /// Polls one task.
+    ///
+    /// # Safety
+    /// `task` was popped from this core's queue.
+    unsafe fn run_task(&self, task: NonNull<Header>) {
+        // SAFETY: the queue entry is covered by `OWNED`.
+        let header = unsafe { task.as_ref() };
+        header.clear(NOTIFIED);
+        if header.has(COMPLETE) {
+            // Cancelled while queued.
+            // SAFETY: our task.
+            unsafe { self.finish(task) };
+            return;
+        }
+        header.set(RUNNING);
+        header.set_state(TaskState::Running);
+        let prev = self.current.replace(Some(task));
+        // SAFETY: owner thread, held, not complete.
+        let outcome = coop::with_budget(self.config.budget, || unsafe { raw::poll_task(task) });
+        self.current.set(prev);
+        header.clear(RUNNING);
+        match outcome {
+            raw::PollOutcome::Pending => {
+                if header.has(CANCEL_REQUESTED) {
+                    // SAFETY: no longer running, not complete.
+                    unsafe { drop_future(task) };
+                    // SAFETY: our task.
+                    unsafe { self.finish(task) };
+                } else if header.has(NOTIFIED) {
+                    header.set_state(TaskState::Scheduled);
+                } else {
+                    header.set_state(TaskState::Suspended);
+                }
+            }
+            raw::PollOutcome::Complete | raw::PollOutcome::Panicked => {
+                header.set(COMPLETE);
+                if outcome == raw::PollOutcome::Panicked {
+                    header.set(PANICKED);
+                    header.set_state(TaskState::Panicked);
+                } else {
+                    header.set_state(TaskState::Completed);
+                }
+                // SAFETY: our task.
+                unsafe { self.finish(task) };
+            }
+        }
+    }
+
+    /// Bookkeeping after a task completed: forget its slot, wake its awaiter, and let go of
+    /// the runtime's reference unless the task is still queued. Idempotent.
+    ///
+    /// # Safety
+    /// `task` is ours, live and `COMPLETE`.
+    unsafe fn finish(&self, task: NonNull<Header>) {
+        // SAFETY: by the caller's guarantee.
+        let header = unsafe { task.as_ref() };
+        let slot = header.slot.replace(NO_SLOT);
+        if slot != NO_SLOT {
+            self.owned.borrow_mut().remove(slot);
+        }
+        // SAFETY: owner thread.
+        let waker = unsafe { (*header.join_waker.get()).take() };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        if header.has(OWNED) && !header.has(NOTIFIED) {
+            header.clear(OWNED);
+            if !header.has(HANDLE) {
+                // SAFETY: both local references are gone.
+                unsafe { raw::release_local(task) };
+            }
+        }
+    }
+
+    /// Drops every unfinished task, then lets go of everything.
+    fn shutdown(&self) {
+        loop {
+            let tasks = self.owned.borrow_mut().drain();
+            for &task in &tasks {
+                // SAFETY: from our owned list, so live and ours.
+                let header = unsafe { task.as_ref() };
+                header.slot.set(NO_SLOT);
+                if !header.has(COMPLETE) {
+                    // SAFETY: not running (we are not inside a poll), not complete.
+                    unsafe { drop_future(task) };
+                }
+            }
+            for &task in &tasks {
+                // SAFETY: still held by `OWNED`.
+                unsafe { self.finish(task) };
+            }
+            self.drain_remote();
+            loop {
+                let next = self.queue.borrow_mut().pop();
+                let Some(task) = next else { break };
+                // SAFETY: queued, so held.
+                let header = unsafe { task.as_ref() };
+                header.clear(NOTIFIED);
+                if header.has(COMPLETE) {
+                    // SAFETY: ours.
+                    unsafe { self.finish(task) };
+                }
+                // Unfinished ones are in the owned list: the next round drops them.
+            }
+            if self.owned.borrow().is_empty() && self.queue.borrow().is_empty() {
+                break;
+            }
+        }
+        remote::unregister(self.id);
+        for entry in self.shared.close() {
+            // SAFETY: the entry's unit; the task is finished and released by us.
+            unsafe { raw::drop_ref(entry.0) };
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> Vec<crate::task::TaskSnapshot> {
+        let owned = self.owned.borrow();
+        owned
+            .iter()
+            .filter_map(|slot| {
+                // SAFETY: tasks in the owned list are live (held by `OWNED`).
+                let header = unsafe { slot.task?.as_ref() };
+                Some(crate::task::TaskSnapshot {
+                    id: TaskId(header.id),
+                    name: slot.name.clone(),
+                    state: header.task_state(),
+                    priority: match header.priority {
+                        0 => Priority::High,
+                        1 => Priority::Normal,
+                        _ => Priority::Low,
+                    },
+                    location: slot.location,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) fn current_task(&self) -> Option<NonNull<Header>> {
+        self.current.get()
+    }
+
+    pub(crate) fn task_name(&self, task: NonNull<Header>) -> Option<Arc<str>> {
+        // SAFETY: callers pass a task that is live (the one being polled).
+        let slot = unsafe { task.as_ref() }.slot.get();
+        self.owned.borrow().get(slot).and_then(|s| s.name.clone())
+    }
+
+    pub(crate) fn task_id(&self, task: NonNull<Header>) -> TaskId {
+        // SAFETY: as above.
+        TaskId(unsafe { task.as_ref() }.id)
+    }
+}

@@ -1,0 +1,1 @@
+//! weft-macros: `#[weft::main]` and `#[weft::test]` (under construction).

@@ -1,0 +1,1 @@
+//! weft-reactor (under construction).

@@ -1,0 +1,78 @@
+//! weft: a single-threaded async runtime for Rust, with asyncio's face and tokio's module
+//! paths.
+//!
+//! ```
+//! async fn work(name: &str) -> String {
+//!     weft::yield_now().await;
+//!     format!("{name} done")
+//! }
+//!
+//! weft::run(async {
+//!     let a = weft::create_task(work("a"));
+//!     let b = weft::create_task(work("b"));
+//!     let (a, b) = weft::gather!(a, b).await;
+//!     assert_eq!(a.unwrap(), "a done");
+//!     assert_eq!(b.unwrap(), "b done");
+//! });
+//! ```
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+#![warn(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+
+mod gather;
+mod runtime;
+
+use std::future::Future;
+
+pub use gather::{gather, Gather};
+pub use runtime::{Builder, Runtime};
+pub use weft_executor::{coop, spawn, yield_now, JoinError, JoinHandle};
+
+/// Tasks: spawning with options, handles, ids and names (tokio's `tokio::task`).
+pub mod task {
+    pub use weft_executor::task::*;
+}
+
+/// Runs `fut` to completion on a new runtime on this thread and returns its output
+/// (asyncio's `asyncio.run(main())`).
+///
+/// # Panics
+///
+/// If the runtime cannot be created, inside another weft runtime, or with `fut`'s panic.
+///
+/// # Examples
+///
+/// ```
+/// let v = weft::run(async { 40 + 2 });
+/// assert_eq!(v, 42);
+/// ```
+#[track_caller]
+pub fn run<F: Future>(fut: F) -> F::Output {
+    let rt = Runtime::new().unwrap_or_else(|e| panic!("failed to start the weft runtime: {e}"));
+    rt.block_on(fut)
+}
+
+/// asyncio's name for [`spawn`]: schedules `fut` as a task on the current runtime.
+///
+/// # Panics
+///
+/// If no weft runtime is running on this thread.
+///
+/// # Examples
+///
+/// ```
+/// weft::run(async {
+///     let t = weft::create_task(async { "hi" });
+///     assert_eq!(t.await.unwrap(), "hi");
+/// });
+/// ```
+#[track_caller]
+pub fn create_task<F: Future + 'static>(fut: F) -> JoinHandle<F::Output> {
+    weft_executor::task::Builder::new().spawn(fut)
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use futures_util::future::{maybe_done, try_maybe_done};
+    pub use std::future::poll_fn;
+}

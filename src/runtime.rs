@@ -1,0 +1,103 @@
+//! The facade's runtime: the executor wired to its driver.
+
+use std::future::Future;
+
+use weft_executor::park::ThreadPark;
+use weft_executor::JoinHandle;
+
+/// A weft runtime: one thread's executor and its driver.
+///
+/// Most programs use [`run`](crate::run) or `#[weft::main]` instead of building one by hand.
+///
+/// # Examples
+///
+/// ```
+/// let rt = weft::Runtime::new().unwrap();
+/// let v = rt.block_on(async { weft::spawn(async { 20 + 22 }).await.unwrap() });
+/// assert_eq!(v, 42);
+/// ```
+pub struct Runtime {
+    inner: weft_executor::Runtime,
+}
+
+/// Configures a [`Runtime`].
+///
+/// # Examples
+///
+/// ```
+/// let rt = weft::Builder::new().budget(64).event_interval(31).build().unwrap();
+/// assert_eq!(rt.block_on(async { 1 }), 1);
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct Builder {
+    exec: weft_executor::Builder,
+}
+
+impl Builder {
+    /// The default configuration.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// How many resource operations a task may do per poll before it must yield
+    /// (default 128). See [`weft_executor::coop`].
+    #[track_caller]
+    pub fn budget(mut self, n: u32) -> Builder {
+        self.exec = self.exec.budget(n);
+        self
+    }
+
+    /// How many tasks run between two polls of the I/O driver while tasks are ready
+    /// (default 61).
+    #[track_caller]
+    pub fn event_interval(mut self, n: u32) -> Builder {
+        self.exec = self.exec.event_interval(n);
+        self
+    }
+
+    /// Builds the runtime.
+    ///
+    /// # Errors
+    ///
+    /// If the driver cannot be created (the OS refuses an epoll instance, for example).
+    pub fn build(self) -> std::io::Result<Runtime> {
+        Ok(Runtime {
+            inner: self.exec.build_with_park(ThreadPark::new()),
+        })
+    }
+}
+
+impl Runtime {
+    /// A runtime with the default configuration.
+    ///
+    /// # Errors
+    ///
+    /// As [`Builder::build`].
+    pub fn new() -> std::io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// Runs `fut` to completion on this thread, with the spawned tasks.
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime (`.await` instead), or with `fut`'s own panic.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        self.inner.block_on(fut)
+    }
+
+    /// Spawns a task from outside the runtime; it runs during the next `block_on`.
+    #[track_caller]
+    pub fn spawn<F: Future + 'static>(&self, fut: F) -> JoinHandle<F::Output> {
+        self.inner.spawn(fut)
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("id", &self.inner.id())
+            .finish()
+    }
+}

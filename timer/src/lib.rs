@@ -1,0 +1,1 @@
+//! weft-timer (under construction).
