@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod fs;
 mod gather;
 mod runtime;
 
@@ -69,6 +70,30 @@ pub fn run<F: Future>(fut: F) -> F::Output {
 #[track_caller]
 pub fn create_task<F: Future + 'static>(fut: F) -> JoinHandle<F::Output> {
     weft_executor::task::Builder::new().spawn(fut)
+}
+
+/// Runs `f` on the blocking pool and awaits its result (asyncio's `to_thread`; the same as
+/// [`task::spawn_blocking`]). A panic in `f` comes back as `JoinError::Panic`.
+///
+/// # Panics
+///
+/// If no weft runtime is running on this thread.
+///
+/// # Examples
+///
+/// ```
+/// weft::run(async {
+///     let n = weft::to_thread(|| (1..=10u32).product::<u32>()).await.unwrap();
+///     assert_eq!(n, 3_628_800);
+/// });
+/// ```
+#[track_caller]
+pub fn to_thread<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    task::spawn_blocking(f)
 }
 
 #[doc(hidden)]

@@ -24,6 +24,7 @@
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+mod blocking;
 pub mod coop;
 mod owned;
 pub mod park;

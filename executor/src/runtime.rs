@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
+use crate::blocking::{self, BlockingPool};
 use crate::coop;
 use crate::owned::Owned;
 use crate::park::{Park, ThreadPark};
@@ -46,6 +47,8 @@ const TASK_ID_BLOCK: u64 = 1024;
 pub(crate) struct Config {
     pub(crate) event_interval: u32,
     pub(crate) budget: Option<u32>,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) blocking_keep_alive: Duration,
 }
 
 impl Default for Config {
@@ -53,6 +56,8 @@ impl Default for Config {
         Config {
             event_interval: 61,
             budget: Some(128),
+            max_blocking_threads: 512,
+            blocking_keep_alive: Duration::from_secs(10),
         }
     }
 }
@@ -69,6 +74,8 @@ pub(crate) struct Core {
     current: Cell<Option<NonNull<Header>>>,
     /// Next task id, and the end of the block it comes from.
     ids: Cell<(u64, u64)>,
+    /// Started on first use.
+    blocking: RefCell<Option<Arc<BlockingPool>>>,
 }
 
 /// A single-threaded executor: a run queue, the tasks it owns, and something to park in.
@@ -145,6 +152,24 @@ impl Builder {
         self
     }
 
+    /// The most threads the blocking pool may run at once (default 512).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is zero.
+    #[track_caller]
+    pub fn max_blocking_threads(mut self, n: usize) -> Builder {
+        assert!(n > 0, "max_blocking_threads must be at least 1");
+        self.config.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking-pool thread waits for work before it exits (default 10 s).
+    pub fn blocking_keep_alive(mut self, d: Duration) -> Builder {
+        self.config.blocking_keep_alive = d;
+        self
+    }
+
     /// Turns the cooperative budget off.
     pub fn unconstrained(mut self) -> Builder {
         self.config.budget = None;
@@ -196,6 +221,7 @@ impl Runtime {
                 config,
                 current: Cell::new(None),
                 ids: Cell::new((0, 0)),
+                blocking: RefCell::new(None),
             }),
         }
     }
@@ -222,6 +248,11 @@ impl Runtime {
     pub fn spawn<F: Future + 'static>(&self, fut: F) -> JoinHandle<F::Output> {
         self.core
             .spawn(fut, None, Priority::Normal, Location::caller())
+    }
+
+    /// Live threads of this runtime's blocking pool.
+    pub fn blocking_threads(&self) -> usize {
+        self.core.blocking_threads()
     }
 
     /// The number of tasks that have not finished yet.
@@ -585,11 +616,38 @@ impl Core {
                 break;
             }
         }
+        if let Some(pool) = self.blocking.borrow_mut().take() {
+            pool.shutdown();
+        }
         remote::unregister(self.id);
         for entry in self.shared.close() {
             // SAFETY: the entry's unit; the task is finished and released by us.
             unsafe { raw::drop_ref(entry.0) };
         }
+    }
+
+    pub(crate) fn spawn_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<T> {
+        let pool = self
+            .blocking
+            .borrow_mut()
+            .get_or_insert_with(|| {
+                BlockingPool::new(
+                    self.config.max_blocking_threads,
+                    self.config.blocking_keep_alive,
+                )
+            })
+            .clone();
+        let fut = blocking::run(&pool, f);
+        self.spawn(fut, None, Priority::Normal, location)
+    }
+
+    /// Live threads of the blocking pool.
+    pub(crate) fn blocking_threads(&self) -> usize {
+        self.blocking.borrow().as_ref().map_or(0, |p| p.threads())
     }
 
     pub(crate) fn snapshot(&self) -> Vec<crate::task::TaskSnapshot> {

@@ -96,7 +96,8 @@ fn waker_that_outlives_the_runtime_is_harmless() {
     // Another thread, runtime gone.
     thread::spawn(move || {
         b.wake_by_ref();
-        b.clone().wake();
+        let b2 = b.clone();
+        b2.wake();
         drop(b);
     })
     .join()

@@ -72,6 +72,34 @@ pub fn spawn<F: Future + 'static>(fut: F) -> JoinHandle<F::Output> {
     })
 }
 
+/// Runs `f` on the runtime's blocking pool and returns a handle to its result (tokio's
+/// `spawn_blocking`, asyncio's `to_thread`). A panic in `f` comes back as
+/// `JoinError::Panic`. Cancelling the handle skips `f` if it has not started; a running `f`
+/// cannot be interrupted and runs to its end.
+///
+/// # Panics
+///
+/// If no weft runtime is running on this thread.
+///
+/// # Examples
+///
+/// ```
+/// let rt = weft_executor::Runtime::new();
+/// rt.block_on(async {
+///     let h = weft_executor::task::spawn_blocking(|| std::thread::current().name().map(String::from));
+///     assert_eq!(h.await.unwrap().as_deref(), Some("weft-blocking"));
+/// });
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let location = Location::caller();
+    runtime::expect_current("spawn_blocking", |core| core.spawn_blocking(f, location))
+}
+
 /// The id of the task being polled.
 ///
 /// # Panics
