@@ -22,6 +22,9 @@ const YIELDS: usize = 1_000;
 const PING_PONGS: usize = 10_000;
 const CHAIN_DEPTH: usize = 1_000;
 
+/// A workload: builds the future to time (inside a task) and returns its duration.
+type Workload = fn() -> std::pin::Pin<Box<dyn Future<Output = Duration>>>;
+
 /// The four workloads, written once against `spawn`, `spawn_detached`, `join` and
 /// `yield_now`, which each runtime's module defines.
 macro_rules! workloads {
@@ -110,9 +113,8 @@ mod on_weft {
     use weft::yield_now;
     workloads!();
 
-    pub fn runner(
-    ) -> impl FnMut(fn() -> std::pin::Pin<Box<dyn Future<Output = Duration>>>) -> Duration {
-        let rt = weft::Runtime::new().unwrap();
+    pub fn runner(metrics: bool) -> impl FnMut(Workload) -> Duration {
+        let rt = weft::Builder::new().metrics(metrics).build().unwrap();
         move |w| {
             let main = rt.spawn(w());
             rt.block_on(main).unwrap()
@@ -140,8 +142,8 @@ mod on_tokio {
     use tokio::task::yield_now;
     workloads!();
 
-    type Workload = fn() -> std::pin::Pin<Box<dyn Future<Output = Duration> + Send>>;
-    pub fn runner() -> impl FnMut(Workload) -> Duration {
+    type SendWorkload = fn() -> std::pin::Pin<Box<dyn Future<Output = Duration> + Send>>;
+    pub fn runner() -> impl FnMut(SendWorkload) -> Duration {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
@@ -170,8 +172,7 @@ mod on_async_executor {
     use futures_lite::future::yield_now;
     workloads!();
 
-    pub fn runner(
-    ) -> impl FnMut(fn() -> std::pin::Pin<Box<dyn Future<Output = Duration>>>) -> Duration {
+    pub fn runner() -> impl FnMut(Workload) -> Duration {
         move |w| {
             let ex = EX.with(|ex| *ex);
             futures_lite::future::block_on(ex.run(ex.spawn(w())))
@@ -204,8 +205,7 @@ mod on_local_pool {
     use futures_lite::future::yield_now;
     workloads!();
 
-    pub fn runner(
-    ) -> impl FnMut(fn() -> std::pin::Pin<Box<dyn Future<Output = Duration>>>) -> Duration {
+    pub fn runner() -> impl FnMut(Workload) -> Duration {
         move |w| {
             let h = spawn(w());
             POOL.with(|p| p.borrow_mut().run_until(h))
@@ -218,9 +218,9 @@ macro_rules! group {
     ($c:expr, $name:literal, $work:ident, $elements:expr) => {{
         let mut g = $c.benchmark_group($name);
         g.throughput(Throughput::Elements($elements as u64));
-        {
-            let mut run = on_weft::runner();
-            g.bench_function(BenchmarkId::from_parameter("weft"), |b| {
+        for (name, metrics) in [("weft", false), ("weft+metrics", true)] {
+            let mut run = on_weft::runner(metrics);
+            g.bench_function(BenchmarkId::from_parameter(name), |b| {
                 b.iter_custom(|iters| (0..iters).map(|_| run(|| Box::pin(on_weft::$work()))).sum())
             });
         }

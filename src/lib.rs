@@ -29,6 +29,11 @@ pub use gather::{gather, Gather};
 pub use runtime::{Builder, Runtime};
 pub use weft_executor::{coop, spawn, yield_now, JoinError, JoinHandle};
 
+/// Runtime metrics, hooks' task info, the unhandled-panic policy.
+pub mod metrics {
+    pub use weft_executor::metrics::*;
+}
+
 /// Tasks: spawning with options, handles, ids and names (tokio's `tokio::task`).
 pub mod task {
     pub use weft_executor::task::*;

@@ -55,6 +55,70 @@ impl Builder {
         self
     }
 
+    /// Keeps runtime metrics, read with [`Runtime::metrics`] (off by default).
+    pub fn metrics(mut self, on: bool) -> Builder {
+        self.exec = self.exec.metrics(on);
+        self
+    }
+
+    /// asyncio's debug mode: `log` warnings for slow polls and unobserved panics.
+    pub fn debug(mut self, on: bool) -> Builder {
+        self.exec = self.exec.debug(on);
+        self
+    }
+
+    /// The poll duration above which debug mode warns (default 100 ms).
+    pub fn slow_poll_threshold(mut self, d: std::time::Duration) -> Builder {
+        self.exec = self.exec.slow_poll_threshold(d);
+        self
+    }
+
+    /// What a panic in a spawned task does to the runtime (default: nothing).
+    pub fn unhandled_panic(mut self, policy: crate::metrics::UnhandledPanic) -> Builder {
+        self.exec = self.exec.unhandled_panic(policy);
+        self
+    }
+
+    /// Runs ready tasks in a reproducible random order drawn from `seed` (for tests).
+    pub fn shuffle_seed(mut self, seed: u64) -> Builder {
+        self.exec = self.exec.shuffle_seed(seed);
+        self
+    }
+
+    /// Calls `f` when a task is spawned.
+    pub fn on_task_spawn(mut self, f: impl Fn(&crate::metrics::TaskInfo) + 'static) -> Builder {
+        self.exec = self.exec.on_task_spawn(f);
+        self
+    }
+
+    /// Calls `f` before each poll of a task.
+    pub fn on_before_poll(mut self, f: impl Fn(&crate::metrics::TaskInfo) + 'static) -> Builder {
+        self.exec = self.exec.on_before_poll(f);
+        self
+    }
+
+    /// Calls `f` after each poll of a task.
+    pub fn on_after_poll(mut self, f: impl Fn(&crate::metrics::TaskInfo) + 'static) -> Builder {
+        self.exec = self.exec.on_after_poll(f);
+        self
+    }
+
+    /// Calls `f` once when a task ends.
+    pub fn on_task_terminate(
+        mut self,
+        f: impl Fn(&crate::metrics::TaskInfo) + 'static,
+    ) -> Builder {
+        self.exec = self.exec.on_task_terminate(f);
+        self
+    }
+
+    /// The most blocking-pool threads at once (default 512).
+    #[track_caller]
+    pub fn max_blocking_threads(mut self, n: usize) -> Builder {
+        self.exec = self.exec.max_blocking_threads(n);
+        self
+    }
+
     /// Builds the runtime.
     ///
     /// # Errors
@@ -85,6 +149,16 @@ impl Runtime {
     #[track_caller]
     pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
         self.inner.block_on(fut)
+    }
+
+    /// A snapshot of the runtime's metrics (zero unless built with [`Builder::metrics`]).
+    pub fn metrics(&self) -> crate::metrics::RuntimeMetrics {
+        self.inner.metrics()
+    }
+
+    /// The task dump: a readable table of every live task.
+    pub fn dump(&self) -> String {
+        self.inner.dump()
     }
 
     /// Spawns a task from outside the runtime; it runs during the next `block_on`.

@@ -26,6 +26,7 @@
 
 mod blocking;
 pub mod coop;
+mod observe;
 mod owned;
 pub mod park;
 mod queue;
@@ -34,4 +35,10 @@ mod runtime;
 pub mod task;
 
 pub use runtime::{Builder, Runtime};
+
+/// Runtime metrics and observation types.
+pub mod metrics {
+    pub use crate::observe::histogram::Histogram;
+    pub use crate::observe::{Hook, RuntimeMetrics, TaskInfo, UnhandledPanic};
+}
 pub use task::{spawn, yield_now, JoinError, JoinHandle};

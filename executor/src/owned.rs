@@ -5,6 +5,7 @@
 use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::task::raw::{Header, NO_SLOT};
 
@@ -12,6 +13,10 @@ pub(crate) struct Slot {
     pub(crate) task: Option<NonNull<Header>>,
     pub(crate) name: Option<Arc<str>>,
     pub(crate) location: &'static Location<'static>,
+    /// Total time in `poll` (tracked only with metrics or debug on).
+    pub(crate) poll_time: Duration,
+    /// When the task was last woken (tracked only with metrics or debug on).
+    pub(crate) last_wake: Option<Instant>,
     next_free: u32,
 }
 
@@ -34,6 +39,8 @@ impl Owned {
             task: Some(task),
             name,
             location,
+            poll_time: Duration::ZERO,
+            last_wake: None,
             next_free: NO_SLOT,
         };
         match self.free_head {
@@ -66,25 +73,18 @@ impl Owned {
         self.slots.get(index as usize).filter(|s| s.task.is_some())
     }
 
+    pub(crate) fn get_mut(&mut self, index: u32) -> Option<&mut Slot> {
+        self.slots
+            .get_mut(index as usize)
+            .filter(|s| s.task.is_some())
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
-    }
-
-    /// Removes every task, returning them. Their `slot` fields are reset by the caller.
-    pub(crate) fn drain(&mut self) -> Vec<NonNull<Header>> {
-        let tasks: Vec<_> = self
-            .slots
-            .iter_mut()
-            .filter_map(|s| s.task.take())
-            .collect();
-        self.slots.clear();
-        self.free_head = None;
-        self.len = 0;
-        tasks
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Slot> {

@@ -39,6 +39,20 @@ pub trait Park {
 
     /// A handle that interrupts [`Park::park`] from any thread.
     fn unparker(&self) -> Arc<dyn Unpark>;
+
+    /// What the driver has done so far, for the runtime's metrics.
+    fn stats(&self) -> ParkStats {
+        ParkStats::default()
+    }
+}
+
+/// Counters a [`Park`] implementation reports to the runtime's metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParkStats {
+    /// I/O events delivered to their sources.
+    pub io_events: u64,
+    /// Timers that fired.
+    pub timers_fired: u64,
 }
 
 /// Interrupts a [`Park::park`] from any thread.

@@ -6,6 +6,10 @@
 //! level's `starved` count goes up, and a level passed over `AGING_LIMIT` times in a row is
 //! served next. So under a saturating high-priority load a low task still runs once every
 //! `AGING_LIMIT + 1` pops. With every task at the default priority this is one FIFO.
+//!
+//! For tests, a seeded shuffle (`Builder::shuffle_seed`) picks a random task of the chosen
+//! level instead of the oldest: reproducible from the seed, so a failing interleaving can be
+//! replayed exactly.
 
 use std::collections::VecDeque;
 use std::ptr::NonNull;
@@ -22,15 +26,27 @@ pub(crate) struct RunQueue {
     levels: [VecDeque<NonNull<Header>>; LEVELS],
     starved: [u32; LEVELS],
     len: usize,
+    /// xorshift64* state when shuffling.
+    rng: Option<u64>,
+    max_depth: usize,
 }
 
 impl RunQueue {
+    pub(crate) fn new(shuffle_seed: Option<u64>) -> RunQueue {
+        RunQueue {
+            // xorshift must not start at zero.
+            rng: shuffle_seed.map(|s| s ^ 0x9E37_79B9_7F4A_7C15 | 1),
+            ..RunQueue::default()
+        }
+    }
+
     #[inline]
     pub(crate) fn push(&mut self, task: NonNull<Header>) {
         // SAFETY: queued tasks are live (held by `OWNED`) and ours.
         let level = usize::from(unsafe { task.as_ref() }.priority).min(LEVELS - 1);
         self.levels[level].push_back(task);
         self.len += 1;
+        self.max_depth = self.max_depth.max(self.len);
     }
 
     #[inline]
@@ -40,7 +56,23 @@ impl RunQueue {
         }
         let level = self.pick();
         self.len -= 1;
-        self.levels[level].pop_front()
+        match &mut self.rng {
+            None => self.levels[level].pop_front(),
+            Some(state) => {
+                let mut x = *state;
+                x ^= x >> 12;
+                x ^= x << 25;
+                x ^= x >> 27;
+                *state = x;
+                let r = x.wrapping_mul(0x2545_F491_4F6C_DD1D);
+                let n = self.levels[level].len() as u64;
+                self.levels[level].remove((r % n) as usize)
+            }
+        }
+    }
+
+    pub(crate) fn max_depth(&self) -> usize {
+        self.max_depth
     }
 
     /// The level to serve: a starved one if any, else the most urgent non-empty one.

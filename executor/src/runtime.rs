@@ -16,12 +16,14 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
 use crate::blocking::{self, BlockingPool};
 use crate::coop;
+use crate::observe::UnhandledPanic;
+use crate::observe::{self, dump, Counters, Hook, ObserveConfig, RuntimeMetrics, TaskInfo};
 use crate::owned::Owned;
 use crate::park::{Park, ThreadPark};
 use crate::queue::RunQueue;
@@ -49,6 +51,8 @@ pub(crate) struct Config {
     pub(crate) budget: Option<u32>,
     pub(crate) max_blocking_threads: usize,
     pub(crate) blocking_keep_alive: Duration,
+    pub(crate) shuffle_seed: Option<u64>,
+    pub(crate) observe: ObserveConfig,
 }
 
 impl Default for Config {
@@ -58,6 +62,8 @@ impl Default for Config {
             budget: Some(128),
             max_blocking_threads: 512,
             blocking_keep_alive: Duration::from_secs(10),
+            shuffle_seed: None,
+            observe: ObserveConfig::default(),
         }
     }
 }
@@ -76,6 +82,13 @@ pub(crate) struct Core {
     ids: Cell<(u64, u64)>,
     /// Started on first use.
     blocking: RefCell<Option<Arc<BlockingPool>>>,
+    /// Per-task poll time and wake time are kept (metrics or debug on).
+    tracking: bool,
+    /// Anything in `observe` is on: the one branch the hot path pays.
+    observing: bool,
+    counters: Counters,
+    /// Set when a task panicked under `UnhandledPanic::ShutdownRuntime`.
+    panicked: Cell<Option<TaskId>>,
 }
 
 /// A single-threaded executor: a run queue, the tasks it owns, and something to park in.
@@ -170,6 +183,66 @@ impl Builder {
         self
     }
 
+    /// Keeps runtime metrics (see [`Runtime::metrics`]); off by default. With metrics off
+    /// the run loop pays one predictable branch per poll for all of observation.
+    pub fn metrics(mut self, on: bool) -> Builder {
+        self.config.observe.metrics = on;
+        self
+    }
+
+    /// asyncio's debug mode: warns (through the `log` crate) about polls longer than
+    /// [`slow_poll_threshold`](Self::slow_poll_threshold) and about panics nobody observed.
+    pub fn debug(mut self, on: bool) -> Builder {
+        self.config.observe.debug = on;
+        self
+    }
+
+    /// The poll duration above which debug mode warns (default 100 ms; asyncio's
+    /// `slow_callback_duration`).
+    pub fn slow_poll_threshold(mut self, d: Duration) -> Builder {
+        self.config.observe.slow_poll_threshold = d;
+        self
+    }
+
+    /// What a panic in a spawned task does to the runtime (default: nothing; the panic goes to
+    /// the task's `JoinHandle`).
+    pub fn unhandled_panic(mut self, policy: observe::UnhandledPanic) -> Builder {
+        self.config.observe.unhandled_panic = policy;
+        self
+    }
+
+    /// Runs ready tasks in a random order drawn from `seed` instead of first come, first
+    /// served: the same seed gives the same interleaving, so a test can try many orders and
+    /// replay a failing one exactly.
+    pub fn shuffle_seed(mut self, seed: u64) -> Builder {
+        self.config.shuffle_seed = Some(seed);
+        self
+    }
+
+    /// Calls `f` when a task is spawned.
+    pub fn on_task_spawn(mut self, f: impl Fn(&TaskInfo) + 'static) -> Builder {
+        self.config.observe.hooks.on_task_spawn = Some(Rc::new(f) as Hook);
+        self
+    }
+
+    /// Calls `f` just before each poll of a task.
+    pub fn on_before_poll(mut self, f: impl Fn(&TaskInfo) + 'static) -> Builder {
+        self.config.observe.hooks.on_before_poll = Some(Rc::new(f) as Hook);
+        self
+    }
+
+    /// Calls `f` just after each poll of a task, with the state the poll left it in.
+    pub fn on_after_poll(mut self, f: impl Fn(&TaskInfo) + 'static) -> Builder {
+        self.config.observe.hooks.on_after_poll = Some(Rc::new(f) as Hook);
+        self
+    }
+
+    /// Calls `f` once when a task ends (completed, cancelled or panicked).
+    pub fn on_task_terminate(mut self, f: impl Fn(&TaskInfo) + 'static) -> Builder {
+        self.config.observe.hooks.on_task_terminate = Some(Rc::new(f) as Hook);
+        self
+    }
+
     /// Turns the cooperative budget off.
     pub fn unconstrained(mut self) -> Builder {
         self.config.budget = None;
@@ -210,10 +283,14 @@ impl Runtime {
         });
         remote::register(&shared);
         let main_waker = Waker::from(Arc::new(MainWaker(shared.clone())));
+        let tracking = config.observe.metrics || config.observe.debug;
+        let observing = tracking
+            || config.observe.hooks.any()
+            || config.observe.unhandled_panic != UnhandledPanic::Ignore;
         Runtime {
             core: Rc::new(Core {
                 id,
-                queue: RefCell::new(RunQueue::default()),
+                queue: RefCell::new(RunQueue::new(config.shuffle_seed)),
                 owned: RefCell::new(Owned::default()),
                 park: RefCell::new(park),
                 shared,
@@ -222,6 +299,10 @@ impl Runtime {
                 current: Cell::new(None),
                 ids: Cell::new((0, 0)),
                 blocking: RefCell::new(None),
+                tracking,
+                observing,
+                counters: Counters::default(),
+                panicked: Cell::new(None),
             }),
         }
     }
@@ -248,6 +329,22 @@ impl Runtime {
     pub fn spawn<F: Future + 'static>(&self, fut: F) -> JoinHandle<F::Output> {
         self.core
             .spawn(fut, None, Priority::Normal, Location::caller())
+    }
+
+    /// A snapshot of the runtime's metrics (counters are zero unless built with
+    /// [`Builder::metrics`]).
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.core.metrics()
+    }
+
+    /// A readable table of every live task (see [`crate::task::dump`]).
+    pub fn dump(&self) -> String {
+        dump::render(&self.core.snapshot())
+    }
+
+    /// Every live task (see [`crate::task::all_tasks`]).
+    pub fn all_tasks(&self) -> Vec<crate::task::TaskSnapshot> {
+        self.core.snapshot()
     }
 
     /// Live threads of this runtime's blocking pool.
@@ -330,6 +427,9 @@ pub(crate) unsafe fn wake_task(task: NonNull<Header>, owned_ref: bool) {
         if core.id != owner {
             return false;
         }
+        if core.observing {
+            core.observe_wake(task, false);
+        }
         core.schedule(task);
         true
     });
@@ -381,6 +481,20 @@ pub(crate) unsafe fn cancel_task(task: NonNull<Header>) {
     }
 }
 
+/// Debug mode: a `JoinHandle` of a panicked task was dropped without looking at the result.
+pub(crate) fn report_unobserved_panic(task: NonNull<Header>) {
+    // SAFETY: the caller's handle keeps the task alive; `id` and `owner` are immutable.
+    let (id, owner) = unsafe { (task.as_ref().id, task.as_ref().owner) };
+    with_current(|core| {
+        if core.id == owner && core.config.observe.debug {
+            log::warn!(
+                "weft: task {id} panicked and nobody observed it (its JoinHandle was dropped \
+                 without being awaited)"
+            );
+        }
+    });
+}
+
 /// Drops the future of a task that is neither running nor complete, and marks it complete.
 ///
 /// # Safety
@@ -425,6 +539,9 @@ impl Core {
         let slot = self.owned.borrow_mut().insert(task, name, location);
         // SAFETY: just allocated, owned by us.
         unsafe { task.as_ref() }.slot.set(slot);
+        if self.observing {
+            self.observe_spawn(task);
+        }
         self.schedule(task);
         // SAFETY: the task was allocated with `HANDLE` set and output type `F::Output`.
         unsafe { JoinHandle::new(task) }
@@ -472,6 +589,12 @@ impl Core {
                 // SAFETY: popped from our queue, so it is ours and held (`OWNED`).
                 unsafe { self.run_task(task) };
                 ran += 1;
+                if let Some(id) = self.panicked.take() {
+                    panic!(
+                        "task {id} panicked and the runtime was built with \
+                         UnhandledPanic::ShutdownRuntime"
+                    );
+                }
             }
             self.drain_remote();
             let idle = self.queue.borrow().is_empty() && !shared.main_woken.load(Ordering::Acquire);
@@ -487,6 +610,9 @@ impl Core {
     }
 
     fn park(&self, timeout: Option<Duration>) {
+        if self.observing {
+            observe::bump(&self.counters.parks);
+        }
         self.park.borrow_mut().park(timeout);
     }
 
@@ -501,6 +627,9 @@ impl Core {
                 // SAFETY: our task.
                 unsafe { self.finish(task) };
             } else {
+                if self.observing {
+                    self.observe_wake(task, true);
+                }
                 self.schedule(task);
             }
             // SAFETY: the entry's unit, given up.
@@ -524,11 +653,20 @@ impl Core {
         }
         header.set(RUNNING);
         header.set_state(TaskState::Running);
+        header.polls.set(header.polls.get().wrapping_add(1));
+        let started = if self.observing {
+            self.before_poll(task)
+        } else {
+            None
+        };
         let prev = self.current.replace(Some(task));
         // SAFETY: owner thread, held, not complete.
         let outcome = coop::with_budget(self.config.budget, || unsafe { raw::poll_task(task) });
         self.current.set(prev);
         header.clear(RUNNING);
+        if self.observing {
+            self.after_poll(task, started, outcome);
+        }
         match outcome {
             raw::PollOutcome::Pending => {
                 if header.has(CANCEL_REQUESTED) {
@@ -564,8 +702,12 @@ impl Core {
     unsafe fn finish(&self, task: NonNull<Header>) {
         // SAFETY: by the caller's guarantee.
         let header = unsafe { task.as_ref() };
-        let slot = header.slot.replace(NO_SLOT);
+        let slot = header.slot.get();
         if slot != NO_SLOT {
+            if self.observing {
+                self.observe_terminate(task);
+            }
+            header.slot.set(NO_SLOT);
             self.owned.borrow_mut().remove(slot);
         }
         // SAFETY: owner thread.
@@ -585,11 +727,10 @@ impl Core {
     /// Drops every unfinished task, then lets go of everything.
     fn shutdown(&self) {
         loop {
-            let tasks = self.owned.borrow_mut().drain();
+            let tasks: Vec<_> = self.owned.borrow().iter().filter_map(|s| s.task).collect();
             for &task in &tasks {
                 // SAFETY: from our owned list, so live and ours.
                 let header = unsafe { task.as_ref() };
-                header.slot.set(NO_SLOT);
                 if !header.has(COMPLETE) {
                     // SAFETY: not running (we are not inside a poll), not complete.
                     unsafe { drop_future(task) };
@@ -651,6 +792,7 @@ impl Core {
     }
 
     pub(crate) fn snapshot(&self) -> Vec<crate::task::TaskSnapshot> {
+        let now = self.tracking.then(Instant::now);
         let owned = self.owned.borrow();
         owned
             .iter()
@@ -667,9 +809,164 @@ impl Core {
                         _ => Priority::Low,
                     },
                     location: slot.location,
+                    polls: u64::from(header.polls.get()),
+                    poll_time: self.tracking.then_some(slot.poll_time),
+                    since_wake: now.zip(slot.last_wake).map(|(n, w)| n - w),
                 })
             })
             .collect()
+    }
+
+    fn metrics(&self) -> RuntimeMetrics {
+        let c = &self.counters;
+        let park = self.park.borrow().stats();
+        let queue = self.queue.borrow();
+        RuntimeMetrics {
+            tasks_spawned: c.spawned.get(),
+            tasks_completed: c.completed.get(),
+            tasks_alive: self.owned.borrow().len() as u64,
+            polls: c.polls.get(),
+            local_wakes: c.local_wakes.get(),
+            remote_wakes: c.remote_wakes.get(),
+            run_queue_depth: queue.len() as u64,
+            max_run_queue_depth: queue.max_depth() as u64,
+            parks: c.parks.get(),
+            io_events: park.io_events,
+            timers_fired: park.timers_fired,
+            blocking_threads: self.blocking_threads() as u64,
+            poll_duration: c.poll_duration.borrow().clone(),
+            schedule_latency: c.schedule_latency.borrow().clone(),
+        }
+    }
+
+    fn task_info(&self, task: NonNull<Header>) -> TaskInfo {
+        // SAFETY: callers pass a live task of ours.
+        let header = unsafe { task.as_ref() };
+        let owned = self.owned.borrow();
+        let slot = owned.get(header.slot.get());
+        TaskInfo {
+            id: TaskId(header.id),
+            name: slot.and_then(|s| s.name.clone()),
+            state: header.task_state(),
+            location: slot.map_or(Location::caller(), |s| s.location),
+        }
+    }
+
+    #[cold]
+    fn observe_spawn(&self, task: NonNull<Header>) {
+        if self.config.observe.metrics {
+            observe::bump(&self.counters.spawned);
+        }
+        if let Some(hook) = &self.config.observe.hooks.on_task_spawn {
+            hook(&self.task_info(task));
+        }
+    }
+
+    fn observe_wake(&self, task: NonNull<Header>, remote: bool) {
+        if self.config.observe.metrics {
+            observe::bump(if remote {
+                &self.counters.remote_wakes
+            } else {
+                &self.counters.local_wakes
+            });
+        }
+        // SAFETY: callers pass a live task of ours.
+        let header = unsafe { task.as_ref() };
+        if self.tracking && !header.has(NOTIFIED | COMPLETE) {
+            if let Some(slot) = self.owned.borrow_mut().get_mut(header.slot.get()) {
+                slot.last_wake = Some(Instant::now());
+            }
+        }
+    }
+
+    fn before_poll(&self, task: NonNull<Header>) -> Option<Instant> {
+        if let Some(hook) = &self.config.observe.hooks.on_before_poll {
+            hook(&self.task_info(task));
+        }
+        if !self.tracking {
+            return None;
+        }
+        let now = Instant::now();
+        if self.config.observe.metrics {
+            observe::bump(&self.counters.polls);
+            // SAFETY: live task of ours.
+            let slot = unsafe { task.as_ref() }.slot.get();
+            if let Some(woken) = self.owned.borrow().get(slot).and_then(|s| s.last_wake) {
+                self.counters
+                    .schedule_latency
+                    .borrow_mut()
+                    .record(now - woken);
+            }
+        }
+        Some(now)
+    }
+
+    fn after_poll(
+        &self,
+        task: NonNull<Header>,
+        started: Option<Instant>,
+        outcome: raw::PollOutcome,
+    ) {
+        // SAFETY: live task of ours (still `OWNED`: `finish` has not run yet).
+        let header = unsafe { task.as_ref() };
+        if let Some(started) = started {
+            let took = started.elapsed();
+            if self.config.observe.metrics {
+                self.counters.poll_duration.borrow_mut().record(took);
+            }
+            if let Some(slot) = self.owned.borrow_mut().get_mut(header.slot.get()) {
+                slot.poll_time += took;
+            }
+            if self.config.observe.debug && took > self.config.observe.slow_poll_threshold {
+                let info = self.task_info(task);
+                log::warn!(
+                    "weft: slow poll: task {} ({}) spawned at {} took {:?} in one poll \
+                     (slow_poll_threshold {:?})",
+                    info.id,
+                    info.name.as_deref().unwrap_or("unnamed"),
+                    info.location,
+                    took,
+                    self.config.observe.slow_poll_threshold,
+                );
+            }
+        }
+        if outcome == raw::PollOutcome::Panicked
+            && self.config.observe.unhandled_panic == UnhandledPanic::ShutdownRuntime
+        {
+            self.panicked.set(Some(TaskId(header.id)));
+        }
+        if let Some(hook) = &self.config.observe.hooks.on_after_poll {
+            let mut info = self.task_info(task);
+            // The poll's result, before the runtime's bookkeeping below runs.
+            info.state = match outcome {
+                raw::PollOutcome::Pending if header.has(NOTIFIED) => TaskState::Scheduled,
+                raw::PollOutcome::Pending => TaskState::Suspended,
+                raw::PollOutcome::Complete => TaskState::Completed,
+                raw::PollOutcome::Panicked => TaskState::Panicked,
+            };
+            hook(&info);
+        }
+    }
+
+    fn observe_terminate(&self, task: NonNull<Header>) {
+        // SAFETY: live task of ours.
+        let header = unsafe { task.as_ref() };
+        if self.config.observe.metrics {
+            observe::bump(&self.counters.completed);
+        }
+        if self.config.observe.debug && header.has(PANICKED) && !header.has(HANDLE) {
+            let info = self.task_info(task);
+            log::warn!(
+                "weft: task {} ({}) spawned at {} panicked and nobody observed it \
+                 (its JoinHandle was dropped)",
+                info.id,
+                info.name.as_deref().unwrap_or("unnamed"),
+                info.location,
+            );
+        }
+        if let Some(hook) = &self.config.observe.hooks.on_task_terminate {
+            hook(&self.task_info(task));
+        }
     }
 
     pub(crate) fn current_task(&self) -> Option<NonNull<Header>> {

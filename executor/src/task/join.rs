@@ -296,6 +296,9 @@ impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
         let header = self.header();
         header.clear(HANDLE);
+        if header.has(PANICKED) && !header.has(OUTPUT_TAKEN) {
+            runtime::report_unobserved_panic(self.raw);
+        }
         // SAFETY: owner thread; the waker of a detached handle is never used again.
         drop(unsafe { (*header.join_waker.get()).take() });
         if !header.has(OWNED) {

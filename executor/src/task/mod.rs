@@ -11,6 +11,7 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use state::{Priority, TaskState};
@@ -231,6 +232,12 @@ pub struct TaskSnapshot {
     pub priority: Priority,
     /// Where it was spawned.
     pub location: &'static Location<'static>,
+    /// How many times it was polled.
+    pub polls: u64,
+    /// Total time spent in its polls (`None` unless the runtime keeps metrics or debug mode).
+    pub poll_time: Option<Duration>,
+    /// Time since it was last woken (`None` unless metrics or debug mode, or never woken).
+    pub since_wake: Option<Duration>,
 }
 
 /// A snapshot of every unfinished task of the current runtime, in spawn-slot order.
@@ -258,4 +265,33 @@ pub struct TaskSnapshot {
 #[track_caller]
 pub fn all_tasks() -> Vec<TaskSnapshot> {
     runtime::expect_current("all_tasks", |core| core.snapshot())
+}
+
+/// The task dump of the current runtime: a readable table of every live task (id, name,
+/// state, polls, poll time, time since the last wake, spawn location).
+///
+/// # Panics
+///
+/// If no weft runtime is running on this thread.
+///
+/// # Examples
+///
+/// ```
+/// let rt = weft_executor::Runtime::new();
+/// rt.block_on(async {
+///     let h = weft_executor::task::Builder::new()
+///         .name("sleeper")
+///         .spawn(std::future::pending::<()>());
+///     weft_executor::yield_now().await;
+///     let dump = weft_executor::task::dump();
+///     assert!(dump.contains("sleeper"));
+///     assert!(dump.contains("suspended"));
+///     h.cancel();
+/// });
+/// ```
+#[track_caller]
+pub fn dump() -> String {
+    runtime::expect_current("dump", |core| {
+        crate::observe::dump::render(&core.snapshot())
+    })
 }

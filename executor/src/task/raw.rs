@@ -59,6 +59,8 @@ pub(crate) struct Header {
     pub(crate) state: Cell<u8>,
     /// `Priority as u8`. Set at spawn.
     pub(crate) priority: u8,
+    /// Polls so far (wrapping). Owner thread only.
+    pub(crate) polls: Cell<u32>,
 }
 
 pub(crate) const NO_SLOT: u32 = u32::MAX;
@@ -140,6 +142,7 @@ pub(crate) fn allocate<F: Future + 'static>(
             flags: Cell::new(OWNED | HANDLE),
             state: Cell::new(TaskState::Created as u8),
             priority,
+            polls: Cell::new(0),
         },
         stage: UnsafeCell::new(Stage::Running(future)),
     });
