@@ -104,10 +104,7 @@ impl Builder {
     }
 
     /// Calls `f` once when a task ends.
-    pub fn on_task_terminate(
-        mut self,
-        f: impl Fn(&crate::metrics::TaskInfo) + 'static,
-    ) -> Builder {
+    pub fn on_task_terminate(mut self, f: impl Fn(&crate::metrics::TaskInfo) + 'static) -> Builder {
         self.exec = self.exec.on_task_terminate(f);
         self
     }
