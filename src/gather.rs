@@ -71,7 +71,7 @@ macro_rules! gather {
     };
 }
 
-/// Implementation detail of [`gather!`]: gives each future a binding of its own (macro
+/// Implementation detail of [`gather!`](crate::gather!): gives each future a binding of its own (macro
 /// hygiene makes the `f` of each recursion step distinct).
 #[doc(hidden)]
 #[macro_export]
@@ -100,7 +100,7 @@ macro_rules! __gather_impl {
     }};
 }
 
-/// Like [`gather!`] for futures of `Result`: the first `Err` is returned at once and the
+/// Like [`gather!`](crate::gather!) for futures of `Result`: the first `Err` is returned at once and the
 /// other futures are dropped; otherwise a tuple of the `Ok` values (asyncio's `gather` without
 /// `return_exceptions`; tokio's `try_join!`).
 ///
@@ -122,7 +122,7 @@ macro_rules! try_gather {
     };
 }
 
-/// Implementation detail of [`try_gather!`].
+/// Implementation detail of [`try_gather!`](crate::try_gather!).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __try_gather_impl {
