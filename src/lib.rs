@@ -36,6 +36,7 @@ pub mod metrics {
 
 /// Tasks: spawning with options, handles, ids and names (tokio's `tokio::task`).
 pub mod task {
+    pub use crate::JoinSet;
     pub use weft_executor::task::*;
 }
 
@@ -106,3 +107,44 @@ pub mod __private {
     pub use futures_util::future::{maybe_done, try_maybe_done};
     pub use std::future::poll_fn;
 }
+
+// --- structured concurrency (begin) ---
+mod current;
+mod join_set;
+mod select;
+mod task_group;
+mod wait;
+
+pub use current::{all_tasks, current_task};
+pub use join_set::JoinSet;
+pub use task_group::{GroupError, GroupWait, TaskFailure, TaskGroup};
+pub use wait::{as_completed, shield, wait, AsCompleted, ReturnWhen, Shield, Wait};
+/// Runs an `async fn main` on a new weft runtime; see the macro's own page.
+///
+/// A function that is not `async` is refused at compile time:
+///
+/// ```compile_fail
+/// #[weft::main]
+/// fn main() {}
+/// ```
+#[doc(inline)]
+pub use weft_macros::main;
+pub use weft_macros::select;
+/// Makes an `async fn` a test on a fresh weft runtime; see the macro's own page.
+///
+/// A function that is not `async` is refused at compile time:
+///
+/// ```compile_fail
+/// #[weft::test]
+/// fn not_async() {}
+/// # fn main() {}
+/// ```
+#[doc(inline)]
+pub use weft_macros::test;
+
+/// Support of `weft::select!`; not public API.
+#[doc(hidden)]
+pub mod __select_private {
+    pub use crate::select::random_start;
+}
+// --- structured concurrency (end) ---

@@ -226,7 +226,10 @@ impl log::Log for TestLogger {
         true
     }
     fn log(&self, record: &log::Record<'_>) {
-        LOGGED.lock().unwrap().push(format!("{}", record.args()));
+        LOGGED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(format!("{}", record.args()));
     }
     fn flush(&self) {}
 }
@@ -236,6 +239,8 @@ fn install_logger() {
 }
 
 #[test]
+// Miri's clock is virtual and every poll is slow there: the timing cannot be checked.
+#[cfg_attr(miri, ignore)]
 fn a_slow_poll_warns_once_naming_the_task() {
     install_logger();
     let rt = Builder::new()
@@ -256,7 +261,7 @@ fn a_slow_poll_warns_once_naming_the_task() {
             .await
             .unwrap();
     });
-    let logged = LOGGED.lock().unwrap();
+    let logged = LOGGED.lock().unwrap_or_else(|e| e.into_inner());
     let hits: Vec<_> = logged.iter().filter(|l| l.contains("slowpoke")).collect();
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert!(hits[0].contains("slow poll"), "{}", hits[0]);
@@ -282,7 +287,7 @@ fn an_unobserved_panic_warns_in_debug_mode() {
             .spawn(async { panic!("somebody listens") });
         assert!(observed.await.is_err());
     });
-    let logged = LOGGED.lock().unwrap();
+    let logged = LOGGED.lock().unwrap_or_else(|e| e.into_inner());
     assert_eq!(
         logged
             .iter()

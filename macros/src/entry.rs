@@ -1,0 +1,201 @@
+//! `#[weft::main]` and `#[weft::test]`: an `async fn` turned into a plain one that runs its
+//! body on a new weft runtime.
+
+use proc_macro::{Delimiter, Span, TokenStream, TokenTree};
+
+use crate::tokens::{error, is_ident, is_punct, is_thin_arrow, stream, template};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Main,
+    Test,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Main => "main",
+            Kind::Test => "test",
+        }
+    }
+}
+
+/// The attribute's options.
+#[derive(Default)]
+struct Options {
+    start_paused: bool,
+}
+
+pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
+    match try_expand(kind, attr, item.clone()) {
+        Ok(out) => out,
+        Err(err) if kind == Kind::Main => {
+            // Keep the function, so that the only error is ours (not "`main` not found").
+            let mut out = err;
+            out.extend(item);
+            out
+        }
+        // A test left as written would only add errors ("async functions cannot be used
+        // for tests").
+        Err(err) => err,
+    }
+}
+
+fn try_expand(
+    kind: Kind,
+    attr: TokenStream,
+    item: TokenStream,
+) -> Result<TokenStream, TokenStream> {
+    let options = parse_options(kind, attr)?;
+    let toks: Vec<TokenTree> = item.into_iter().collect();
+    let Some(fn_at) = toks.iter().position(|t| is_ident(Some(t), "fn")) else {
+        return Err(error(
+            Span::call_site(),
+            &format!("#[weft::{}] goes on an `async fn`", kind.name()),
+        ));
+    };
+    let (prefix, sig) = toks.split_at(fn_at);
+    let Some(async_at) = prefix.iter().position(|t| is_ident(Some(t), "async")) else {
+        return Err(error(
+            sig[0].span(),
+            "the `async` keyword is missing from the function declaration",
+        ));
+    };
+    let body = match sig.last() {
+        Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace => g.clone(),
+        _ => return Err(error(sig[0].span(), "expected a function with a body")),
+    };
+    let sig = &sig[..sig.len() - 1];
+    if kind == Kind::Test {
+        check_no_test_attr(prefix)?;
+    }
+    let output = return_type(sig).unwrap_or_else(|| "()".parse().expect("`()` parses"));
+
+    let mut out = TokenStream::new();
+    if kind == Kind::Test {
+        out.extend(template(
+            "#[::core::prelude::v1::test]",
+            Span::call_site(),
+            &[],
+        ));
+    }
+    out.extend(stream(&prefix[..async_at]));
+    out.extend(stream(&prefix[async_at + 1..]));
+    out.extend(stream(sig));
+    let run = if options.start_paused {
+        "::weft::Builder::new()
+            .start_paused(true)
+            .build()
+            .expect(\"failed to build the weft runtime\")
+            .block_on(__weft_body)"
+    } else {
+        "::weft::run(__weft_body)"
+    };
+    // The body becomes an async block pinned as `dyn Future<Output = R>`: the explicit
+    // output type lets `?` in the body infer its error type from the function's signature.
+    let src = format!(
+        "{{
+            let __weft_body = async move $0;
+            let __weft_body = ::core::pin::pin!(__weft_body);
+            let __weft_body: ::core::pin::Pin<
+                &mut dyn ::core::future::Future<Output = $1>,
+            > = __weft_body;
+            {run}
+        }}"
+    );
+    out.extend(template(
+        &src,
+        Span::call_site(),
+        &[TokenTree::Group(body).into(), output],
+    ));
+    Ok(out)
+}
+
+/// Parses `start_paused = true, ...`.
+fn parse_options(kind: Kind, attr: TokenStream) -> Result<Options, TokenStream> {
+    let toks: Vec<TokenTree> = attr.into_iter().collect();
+    let mut options = Options::default();
+    for option in toks.split(|t| is_punct(Some(t), ',')) {
+        match option {
+            [] => {}
+            [TokenTree::Ident(key), eq, TokenTree::Ident(value)]
+                if key.to_string() == "start_paused" && is_punct(Some(eq), '=') =>
+            {
+                options.start_paused = match value.to_string().as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(error(value.span(), "expected `true` or `false`")),
+                };
+            }
+            [first, ..] => {
+                return Err(error(
+                    first.span(),
+                    &format!(
+                        "unknown option: #[weft::{}] takes `start_paused = true` or \
+                         `start_paused = false`",
+                        kind.name()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(options)
+}
+
+/// Rejects a `#[test]` next to `#[weft::test]` (it would declare the test twice).
+fn check_no_test_attr(prefix: &[TokenTree]) -> Result<(), TokenStream> {
+    for pair in prefix.windows(2) {
+        let [hash, TokenTree::Group(g)] = pair else {
+            continue;
+        };
+        let path = g.stream().to_string().replace(' ', "");
+        if is_punct(Some(hash), '#')
+            && g.delimiter() == Delimiter::Bracket
+            && (path == "test" || path.ends_with("::test"))
+        {
+            return Err(error(
+                g.span(),
+                "second test attribute: #[weft::test] already declares the test, remove this one",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The tokens after `->` in `fn name<..>(..) -> R where ..`, or `None` for `()`.
+fn return_type(sig: &[TokenTree]) -> Option<TokenStream> {
+    // Skip the generics (`<F: Fn() -> u8>` holds an arrow of its own) to the arguments.
+    let mut angle = 0usize;
+    let mut i = 0;
+    let args_at = loop {
+        let t = sig.get(i)?;
+        if is_punct(Some(t), '<') {
+            angle += 1;
+        } else if is_punct(Some(t), '>') && !(i >= 1 && is_thin_arrow(sig, i - 1)) {
+            angle = angle.saturating_sub(1);
+        } else if angle == 0
+            && matches!(t, TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis)
+        {
+            break i;
+        }
+        i += 1;
+    };
+    if !is_thin_arrow(sig, args_at + 1) {
+        return None;
+    }
+    let start = args_at + 3;
+    let mut end = start;
+    angle = 0;
+    while end < sig.len() {
+        let t = &sig[end];
+        if is_punct(Some(t), '<') {
+            angle += 1;
+        } else if is_punct(Some(t), '>') && !is_thin_arrow(sig, end - 1) {
+            angle = angle.saturating_sub(1);
+        } else if angle == 0 && is_ident(Some(t), "where") {
+            break;
+        }
+        end += 1;
+    }
+    Some(stream(&sig[start..end]))
+}

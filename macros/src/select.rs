@@ -1,0 +1,301 @@
+//! `select!`: tokio's syntax, expanded to one `poll_fn` over futures pinned on the stack.
+//!
+//! ```text
+//! select! {
+//!     biased;                                  // optional: poll in order, not randomly
+//!     <pat> = <future> [, if <cond>] => <handler>[,]
+//!     ...
+//!     else => <expr>[,]                        // optional: runs when all are disabled
+//! }
+//! ```
+
+use proc_macro::{Delimiter, Span, TokenStream, TokenTree};
+
+use crate::tokens::{
+    error, find_comma, first_span, is_fat_arrow, is_ident, is_lone_eq, is_punct, stream, template,
+};
+
+/// Branches are tracked in a `u64` bit mask.
+const MAX_BRANCHES: usize = 64;
+
+struct Branch {
+    pat: Vec<TokenTree>,
+    fut: Vec<TokenTree>,
+    cond: Option<Vec<TokenTree>>,
+    handler: TokenStream,
+}
+
+struct Select {
+    biased: bool,
+    branches: Vec<Branch>,
+    otherwise: Option<TokenStream>,
+}
+
+pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    match parse(input) {
+        Ok(select) => generate(select),
+        Err(err) => err,
+    }
+}
+
+fn parse(input: TokenStream) -> Result<Select, TokenStream> {
+    let toks: Vec<TokenTree> = input.into_iter().collect();
+    let mut i = 0;
+    let biased = is_ident(toks.first(), "biased") && is_punct(toks.get(1), ';');
+    if biased {
+        i = 2;
+    }
+    let mut branches = Vec::new();
+    let mut otherwise = None;
+    while i < toks.len() {
+        if is_ident(toks.get(i), "else") && is_fat_arrow(&toks, i + 1) {
+            if otherwise.is_some() {
+                return Err(error(
+                    toks[i].span(),
+                    "select! takes one `else` branch at most",
+                ));
+            }
+            let arrow = toks[i + 1].span();
+            i += 3;
+            otherwise = Some(parse_handler(&toks, &mut i, arrow)?);
+            continue;
+        }
+        branches.push(parse_branch(&toks, &mut i)?);
+    }
+    if branches.is_empty() && otherwise.is_none() {
+        return Err(error(
+            Span::call_site(),
+            "select! needs at least one branch: `<pattern> = <future> => <handler>`",
+        ));
+    }
+    if branches.len() > MAX_BRANCHES {
+        return Err(error(
+            Span::call_site(),
+            "select! takes at most 64 branches; nest two select! or use weft::as_completed",
+        ));
+    }
+    Ok(Select {
+        biased,
+        branches,
+        otherwise,
+    })
+}
+
+/// `<pat> = <future> [, if <cond>] => <handler>[,]`, from `toks[*i]`.
+fn parse_branch(toks: &[TokenTree], i: &mut usize) -> Result<Branch, TokenStream> {
+    let start = *i;
+    while !is_lone_eq(toks, *i) {
+        if *i >= toks.len() || is_fat_arrow(toks, *i) {
+            return Err(error(
+                first_span(&toks[start..], Span::call_site()),
+                "expected `<pattern> = <future> => <handler>`: no `=` after the pattern",
+            ));
+        }
+        *i += 1;
+    }
+    let pat = toks[start..*i].to_vec();
+    if pat.is_empty() {
+        return Err(error(toks[*i].span(), "expected a pattern before `=`"));
+    }
+    let eq_span = toks[*i].span();
+    *i += 1;
+
+    let start = *i;
+    let ends_future = |i: usize| {
+        is_fat_arrow(toks, i) || (is_punct(toks.get(i), ',') && is_ident(toks.get(i + 1), "if"))
+    };
+    while !ends_future(*i) {
+        if *i >= toks.len() {
+            return Err(error(eq_span, "expected `=> <handler>` after the future"));
+        }
+        *i += 1;
+    }
+    let fut = toks[start..*i].to_vec();
+    if fut.is_empty() {
+        return Err(error(eq_span, "expected a future after `=`"));
+    }
+
+    let mut cond = None;
+    if is_punct(toks.get(*i), ',') {
+        let if_span = toks[*i + 1].span();
+        *i += 2;
+        let start = *i;
+        while !is_fat_arrow(toks, *i) {
+            if *i >= toks.len() {
+                return Err(error(
+                    if_span,
+                    "expected `=> <handler>` after the condition",
+                ));
+            }
+            *i += 1;
+        }
+        if start == *i {
+            return Err(error(if_span, "expected a condition after `if`"));
+        }
+        cond = Some(toks[start..*i].to_vec());
+    }
+    let arrow_span = toks[*i].span();
+    *i += 2;
+    let handler = parse_handler(toks, i, arrow_span)?;
+    Ok(Branch {
+        pat,
+        fut,
+        cond,
+        handler,
+    })
+}
+
+/// A `{ block }` (comma optional; as in tokio, the block is the whole handler) or an
+/// expression up to the next top-level comma.
+fn parse_handler(
+    toks: &[TokenTree],
+    i: &mut usize,
+    arrow: Span,
+) -> Result<TokenStream, TokenStream> {
+    if let Some(TokenTree::Group(g)) = toks.get(*i) {
+        if g.delimiter() == Delimiter::Brace {
+            *i += 1;
+            if is_punct(toks.get(*i), ',') {
+                *i += 1;
+            }
+            return Ok(TokenTree::Group(g.clone()).into());
+        }
+    }
+    let end = find_comma(toks, *i);
+    if end == *i {
+        return Err(error(arrow, "expected an expression after `=>`"));
+    }
+    let expr = stream(&toks[*i..end]);
+    *i = (end + 1).min(toks.len());
+    Ok(template("{ $0 }", Span::mixed_site(), &[expr]))
+}
+
+/// The pattern for the "does it match?" test, which looks at `&output`: `ref` and `mut`
+/// bindings would not compile there, and are irrelevant to the test.
+fn clean_pattern(ts: TokenStream) -> TokenStream {
+    let mut out: Vec<TokenTree> = Vec::new();
+    for tt in ts {
+        match tt {
+            TokenTree::Ident(ref id) if id.to_string() == "ref" => {}
+            TokenTree::Ident(ref id) if id.to_string() == "mut" && !is_punct(out.last(), '&') => {}
+            TokenTree::Group(g) => {
+                let mut group = proc_macro::Group::new(g.delimiter(), clean_pattern(g.stream()));
+                group.set_span(g.span());
+                out.push(TokenTree::Group(group));
+            }
+            other => out.push(other),
+        }
+    }
+    out.into_iter().collect()
+}
+
+fn generate(select: Select) -> TokenStream {
+    let n = select.branches.len();
+    let otherwise = select.otherwise.unwrap_or_else(|| {
+        template(
+            "::core::panic!(\"all branches are disabled and there is no else branch\")",
+            Span::mixed_site(),
+            &[],
+        )
+    });
+    if n == 0 {
+        return template("{ $0 }", Span::mixed_site(), &[otherwise]);
+    }
+
+    // `args`: the user's tokens, spliced in at `$k` and left with their own spans.
+    let mut args: Vec<TokenStream> = vec![otherwise];
+    let mut arg = |ts: TokenStream| {
+        args.push(ts);
+        args.len() - 1
+    };
+    let type_params: Vec<String> = (0..n).map(|b| format!("__WeftT{b}")).collect();
+    let variants: Vec<String> = (0..n).map(|b| format!("_{b}(__WeftT{b}),")).collect();
+    let mut conds = String::new();
+    let mut futs = String::new();
+    let mut poll_arms = String::new();
+    let mut out_arms = String::new();
+    for (b, branch) in select.branches.into_iter().enumerate() {
+        if let Some(cond) = branch.cond {
+            let c = arg(stream(&cond));
+            conds += &format!("if !(${c}) {{ __weft_disabled |= 1u64 << {b}; }}\n");
+        }
+        let f = arg(stream(&branch.fut));
+        futs += &format!(
+            "let mut __weft_fut_{b} = ::core::pin::pin!(
+                ::core::future::IntoFuture::into_future(${f})
+            );\n"
+        );
+        let check = arg(clean_pattern(stream(&branch.pat)));
+        poll_arms += &format!(
+            "{b} => {{
+                if __weft_disabled & (1u64 << {b}) != 0 {{
+                    continue;
+                }}
+                let __weft_v = match ::core::future::Future::poll(
+                    __weft_fut_{b}.as_mut(),
+                    __weft_cx,
+                ) {{
+                    ::core::task::Poll::Ready(__weft_v) => __weft_v,
+                    ::core::task::Poll::Pending => {{
+                        __weft_pending = true;
+                        continue;
+                    }}
+                }};
+                __weft_disabled |= 1u64 << {b};
+                #[allow(unused_variables, unused_mut, unreachable_patterns)]
+                match &__weft_v {{
+                    ${check} => {{}}
+                    _ => continue,
+                }}
+                return ::core::task::Poll::Ready(__WeftOut::_{b}(__weft_v));
+            }}\n"
+        );
+        let pat = arg(stream(&branch.pat));
+        let handler = arg(branch.handler);
+        out_arms += &format!("__WeftOut::_{b}(${pat}) => ${handler},\n");
+    }
+    let start = if select.biased {
+        "0usize".to_owned()
+    } else {
+        format!("::weft::__select_private::random_start({n})")
+    };
+    let src = format!(
+        "{{
+            enum __WeftOut<{tp}> {{ {variants} Disabled }}
+            let __weft_out = {{
+                let mut __weft_disabled: u64 = 0;
+                {conds}
+                {futs}
+                ::core::future::poll_fn(|__weft_cx: &mut ::core::task::Context<'_>| {{
+                    let __weft_start: usize = {start};
+                    let mut __weft_pending = false;
+                    for __weft_k in 0..{n}usize {{
+                        let mut __weft_branch = __weft_start + __weft_k;
+                        if __weft_branch >= {n}usize {{
+                            __weft_branch -= {n}usize;
+                        }}
+                        match __weft_branch {{
+                            {poll_arms}
+                            _ => ::core::unreachable!(),
+                        }}
+                    }}
+                    if __weft_pending {{
+                        ::core::task::Poll::Pending
+                    }} else {{
+                        ::core::task::Poll::Ready(__WeftOut::Disabled)
+                    }}
+                }})
+                .await
+            }};
+            match __weft_out {{
+                {out_arms}
+                __WeftOut::Disabled => $0,
+                #[allow(unreachable_patterns)]
+                _ => ::core::unreachable!(\"select!: the output of a branch did not match its pattern\"),
+            }}
+        }}",
+        tp = type_params.join(", "),
+        variants = variants.concat(),
+    );
+    template(&src, Span::mixed_site(), &args)
+}
