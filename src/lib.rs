@@ -29,6 +29,61 @@ pub use gather::{gather, Gather};
 pub use runtime::{Builder, Runtime};
 pub use weft_executor::{coop, spawn, yield_now, JoinError, JoinHandle};
 
+/// Time: sleeps, timeouts, intervals, and the pausable clock (tokio's `tokio::time`).
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let rt = weft::Builder::new().start_paused(true).build().unwrap();
+/// rt.block_on(async {
+///     let slow = weft::sleep(Duration::from_secs(10));
+///     let r = weft::time::timeout(Duration::from_secs(1), slow).await;
+///     assert!(r.is_err()); // timed out, instantly, on the paused clock
+/// });
+/// ```
+pub mod time {
+    pub use std::time::Duration;
+    pub use weft_timer::{
+        advance, interval, interval_at, pause, resume, sleep, sleep_until, timeout, timeout_at,
+        wait_for, Elapsed, Instant, Interval, MissedTickBehavior, Sleep, Timeout,
+    };
+}
+
+/// Networking: TCP, UDP and Unix sockets speaking futures-io (tokio's `tokio::net`).
+pub mod net {
+    pub use weft_reactor::net::*;
+}
+
+/// Signals delivered through the reactor: `ctrl_c()` and Unix signal streams.
+pub mod signal {
+    pub use weft_reactor::signal::*;
+}
+
+/// I/O traits and helpers: futures-io's `AsyncRead`/`AsyncWrite` and futures-util's extension
+/// traits and adapters (tokio's `tokio::io`, with futures-io's traits instead of tokio's).
+pub mod io {
+    pub use futures_util::io::{
+        copy, copy_buf, empty, repeat, sink, AllowStdIo, AsyncBufRead, AsyncBufReadExt, AsyncRead,
+        AsyncReadExt, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter,
+        Cursor, ReadHalf, WriteHalf,
+    };
+    pub use std::io::{Error, ErrorKind, Result};
+
+    /// Splits a reader-writer into two halves sharing it through a lock (futures-util's
+    /// `AsyncReadExt::split`; for sockets, prefer their own `split` / `into_split`).
+    pub fn split<T: AsyncRead + AsyncWrite>(io: T) -> (ReadHalf<T>, WriteHalf<T>) {
+        AsyncReadExt::split(io)
+    }
+}
+
+/// Channels and sync primitives (tokio's `tokio::sync`).
+pub mod sync {
+    pub use weft_channel::*;
+}
+
+pub use weft_channel::{LifoQueue, PriorityQueue, Queue};
+pub use weft_timer::{sleep, wait_for};
+
 /// Runtime metrics, hooks' task info, the unhandled-panic policy.
 pub mod metrics {
     pub use weft_executor::metrics::*;

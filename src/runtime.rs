@@ -2,8 +2,9 @@
 
 use std::future::Future;
 
-use weft_executor::park::ThreadPark;
 use weft_executor::JoinHandle;
+use weft_reactor::Driver;
+use weft_timer::driver::Timer;
 
 /// A weft runtime: one thread's executor and its driver.
 ///
@@ -17,7 +18,10 @@ use weft_executor::JoinHandle;
 /// assert_eq!(v, 42);
 /// ```
 pub struct Runtime {
-    inner: weft_executor::Runtime,
+    /// `None` only while dropping (the executor shuts down inside the driver's context).
+    inner: Option<weft_executor::Runtime>,
+    /// Enters the driver's I/O and timer context on this thread.
+    handle: weft_reactor::Handle,
 }
 
 /// Configures a [`Runtime`].
@@ -31,6 +35,7 @@ pub struct Runtime {
 #[derive(Debug, Default, Clone)]
 pub struct Builder {
     exec: weft_executor::Builder,
+    start_paused: bool,
 }
 
 impl Builder {
@@ -52,6 +57,28 @@ impl Builder {
     #[track_caller]
     pub fn event_interval(mut self, n: u32) -> Builder {
         self.exec = self.exec.event_interval(n);
+        self
+    }
+
+    /// Starts the runtime with its clock paused (see [`time::pause`](crate::time::pause)):
+    /// time moves only through [`time::advance`](crate::time::advance), or jumps to the next
+    /// deadline whenever the runtime has nothing else to do, so tests of long timeouts run
+    /// instantly.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = weft::Builder::new().start_paused(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let start = weft::time::Instant::now();
+    ///     weft::sleep(Duration::from_secs(3600)).await; // returns at once
+    ///     assert!(start.elapsed() >= Duration::from_secs(3600));
+    /// });
+    /// ```
+    pub fn start_paused(mut self, paused: bool) -> Builder {
+        self.start_paused = paused;
         self
     }
 
@@ -122,13 +149,32 @@ impl Builder {
     ///
     /// If the driver cannot be created (the OS refuses an epoll instance, for example).
     pub fn build(self) -> std::io::Result<Runtime> {
+        install_budget_hooks();
+        let driver = Driver::with_timer(Timer::new(self.start_paused))?;
+        let handle = driver.handle();
         Ok(Runtime {
-            inner: self.exec.build_with_park(ThreadPark::new()),
+            inner: Some(self.exec.build_with_park(driver)),
+            handle,
         })
     }
 }
 
+/// Lets the timer and channel crates, which cannot depend on the executor, spend the
+/// executor's cooperative budget. The hooks are process-wide and harmless off weft threads
+/// (the budget is unconstrained there).
+fn install_budget_hooks() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        weft_timer::driver::set_budget_hook(weft_executor::coop::poll_proceed);
+        weft_channel::coop::set_budget_hook(weft_executor::coop::poll_proceed);
+    });
+}
+
 impl Runtime {
+    fn exec(&self) -> &weft_executor::Runtime {
+        self.inner.as_ref().expect("runtime used while dropping")
+    }
+
     /// A runtime with the default configuration.
     ///
     /// # Errors
@@ -145,30 +191,39 @@ impl Runtime {
     /// Inside a runtime (`.await` instead), or with `fut`'s own panic.
     #[track_caller]
     pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        self.inner.block_on(fut)
+        let _enter = self.handle.enter();
+        self.exec().block_on(fut)
     }
 
     /// A snapshot of the runtime's metrics (zero unless built with [`Builder::metrics`]).
     pub fn metrics(&self) -> crate::metrics::RuntimeMetrics {
-        self.inner.metrics()
+        self.exec().metrics()
     }
 
     /// The task dump: a readable table of every live task.
     pub fn dump(&self) -> String {
-        self.inner.dump()
+        self.exec().dump()
     }
 
     /// Spawns a task from outside the runtime; it runs during the next `block_on`.
     #[track_caller]
     pub fn spawn<F: Future + 'static>(&self, fut: F) -> JoinHandle<F::Output> {
-        self.inner.spawn(fut)
+        self.exec().spawn(fut)
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // Shut the executor down inside the driver's context, so the futures it drops can
+        // take their timers and sockets out of the driver.
+        let _enter = self.handle.enter();
+        drop(self.inner.take());
     }
 }
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime")
-            .field("id", &self.inner.id())
-            .finish()
+        let id = self.inner.as_ref().map(weft_executor::Runtime::id);
+        f.debug_struct("Runtime").field("id", &id).finish()
     }
 }

@@ -1,1 +1,103 @@
-//! weft-channel (under construction).
+//! Channels, asyncio-style queues and async synchronisation primitives for weft.
+//!
+//! Runtime-agnostic: every type here works on any executor (weft, tokio, `futures`' executors,
+//! a plain `block_on`) and across threads; every channel can be created outside a runtime.
+//! Names, signatures and error types follow `tokio::sync`, so a port is a change of imports;
+//! the queues follow asyncio. The weft facade re-exports this crate as `weft::sync`.
+//!
+//! | | what | module / type |
+//! |---|---|---|
+//! | channels | one value | [`oneshot`] |
+//! | | many producers, one consumer | [`mpsc`] (bounded and unbounded) |
+//! | | every receiver sees every value | [`broadcast`] |
+//! | | the latest value | [`watch`] |
+//! | asyncio | queues with `task_done` / `join` | [`Queue`], [`PriorityQueue`], [`LifoQueue`] |
+//! | sync | fair locks | [`Mutex`], [`RwLock`], [`Semaphore`] |
+//! | | signalling | [`Notify`], [`Event`], [`Condvar`], [`Barrier`] |
+//! | | pacing | [`RateLimiter`] (over a [`Clock`]) |
+//!
+//! # Cost on one thread
+//!
+//! Every type is `Send + Sync` when its `T` is, so it must be correct across threads; but the
+//! common single-thread case should not pay for more than correctness needs. Atomic
+//! read-modify-writes (RMW) per uncontended operation — the budget we count:
+//!
+//! | operation | RMWs | lock | allocation |
+//! |---|---|---|---|
+//! | `mpsc` bounded `send`/`try_send` | 1 CAS | no | no |
+//! | `mpsc` bounded receive | 1 `fetch_sub` | no | no |
+//! | `mpsc` unbounded `send` | 1 CAS (+2 per 31 messages) | no | no (block reused) |
+//! | `mpsc` unbounded receive | 0 (+1 per 31 messages) | no | no |
+//! | `oneshot` create / send / receive | 0 / 1 CAS / 1 `fetch_and` | no | 1 block per channel |
+//! | `Mutex` lock / unlock, `RwLock` read or write / release | 1 CAS / 1 CAS | no | no |
+//! | `Semaphore` acquire / release | 1 CAS / 1 CAS | no | no |
+//! | `Notify::notify_one` / `notify_waiters` with no waiter | 1 CAS | no | no |
+//! | `broadcast` send / receive | 4 / 2 | `parking_lot` locks | no |
+//! | `watch` send / borrow | 4 / 2 | `parking_lot` `RwLock` | no |
+//! | `Queue` put / get | 2 | `parking_lot` `Mutex` | no (after growth) |
+//!
+//! Waiting (a full channel, a held lock) goes through a FIFO list of waiters behind a
+//! `parking_lot::Mutex`; wakers are always woken after that lock is released. Every waiting
+//! future is cancel safe and documents it.
+//!
+//! # Cooperative budget
+//!
+//! Receive-side futures call the hook installed with [`coop::set_budget_hook`] first, so
+//! that on weft a task that always finds a message ready still yields now and then.
+//!
+//! # Examples
+//!
+//! ```
+//! use weft_channel::{mpsc, oneshot};
+//!
+//! futures::executor::block_on(async {
+//!     let (tx, mut rx) = mpsc::channel::<(u32, oneshot::Sender<u32>)>(8);
+//!     let server = async move {
+//!         while let Some((n, reply)) = rx.recv().await {
+//!             let _ = reply.send(n * 2);
+//!         }
+//!     };
+//!     let client = async move {
+//!         let (reply_tx, reply_rx) = oneshot::channel();
+//!         tx.send((21, reply_tx)).await.unwrap();
+//!         reply_rx.await.unwrap()
+//!     };
+//!     let ((), answer) = futures::join!(server, client);
+//!     assert_eq!(answer, 42);
+//! });
+//! ```
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+#![warn(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+
+mod barrier;
+pub mod broadcast;
+mod clock;
+mod condvar;
+pub mod coop;
+mod event;
+pub mod mpsc;
+mod mutex;
+mod notify;
+pub mod oneshot;
+pub mod queue;
+mod rate_limiter;
+mod rwlock;
+mod semaphore;
+mod util;
+pub mod watch;
+
+pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
+pub use clock::{default_clock, set_default_clock, Clock, ManualClock, StdClock};
+pub use condvar::Condvar;
+pub use event::Event;
+pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use notify::{Notified, Notify};
+pub use queue::{LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull};
+pub use rate_limiter::RateLimiter;
+pub use rwlock::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
+pub use semaphore::{
+    AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};

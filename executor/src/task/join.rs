@@ -123,7 +123,6 @@ impl From<JoinError> for std::io::Error {
 ///     assert_eq!(h.await.unwrap(), 42);
 /// });
 /// ```
-#[must_use = "dropping a JoinHandle detaches the task; await it or call .cancel()"]
 pub struct JoinHandle<T> {
     raw: NonNull<Header>,
     _marker: PhantomData<(T, *const ())>,

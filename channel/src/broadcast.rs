@@ -1,0 +1,512 @@
+//! A multi-producer, multi-consumer broadcast channel: every receiver sees every value
+//! (tokio's `broadcast`).
+//!
+//! The channel keeps the last `capacity` values (rounded up to a power of two) in a ring.
+//! A receiver that falls more than that far behind gets [`RecvError::Lagged`](error::RecvError)
+//! with the number of values it missed, and continues from the oldest value still kept.
+//!
+//! # Cost and locking
+//!
+//! This one is not lock-free. Each slot of the ring has a `parking_lot::RwLock`; the write
+//! position, the receiver count and the waiting receivers sit behind one `parking_lot::Mutex`.
+//!
+//! * `send`: the tail mutex and the slot's write lock (4 atomic RMWs uncontended), then every
+//!   waiting receiver is woken after both are released.
+//! * `recv` of a value that is there: the slot's read lock (2 atomic RMWs), and a `T::clone`.
+//!   Receivers of the same value read in parallel.
+//! * `recv` with nothing new: also the tail mutex, to register the waker.
+//!
+//! The clone runs under the slot's read lock (as in tokio): it only holds off a sender that has
+//! wrapped all the way round to that very slot. Wakers are woken and overwritten values are
+//! dropped with no lock held.
+//!
+//! # Examples
+//!
+//! ```
+//! use weft_channel::broadcast;
+//!
+//! futures::executor::block_on(async {
+//!     let (tx, mut rx1) = broadcast::channel(16);
+//!     let mut rx2 = tx.subscribe();
+//!     tx.send(10).unwrap();
+//!     assert_eq!(rx1.recv().await, Ok(10));
+//!     assert_eq!(rx2.recv().await, Ok(10));
+//! });
+//! ```
+
+use std::fmt;
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Relaxed};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::coop::ready_budget;
+use crate::util::{Key, WaitList, WakeList};
+
+/// Error types of the broadcast channel.
+pub mod error {
+    use std::fmt;
+
+    /// No receiver is alive: the value is given back.
+    #[derive(PartialEq, Eq, Clone, Copy)]
+    pub struct SendError<T>(pub T);
+
+    impl<T> fmt::Debug for SendError<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("SendError").finish_non_exhaustive()
+        }
+    }
+
+    impl<T> fmt::Display for SendError<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("channel closed")
+        }
+    }
+
+    impl<T> std::error::Error for SendError<T> {}
+
+    /// Error from [`Receiver::recv`](super::Receiver::recv).
+    #[derive(Debug, PartialEq, Eq, Clone, Copy)]
+    pub enum RecvError {
+        /// Every sender is gone and every value has been received.
+        Closed,
+        /// The receiver fell behind: this many values were overwritten before it read them.
+        /// The next receive returns the oldest value still kept.
+        Lagged(u64),
+    }
+
+    impl fmt::Display for RecvError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                RecvError::Closed => f.write_str("channel closed"),
+                RecvError::Lagged(n) => write!(f, "channel lagged by {n}"),
+            }
+        }
+    }
+
+    impl std::error::Error for RecvError {}
+
+    /// Error from [`Receiver::try_recv`](super::Receiver::try_recv).
+    #[derive(Debug, PartialEq, Eq, Clone, Copy)]
+    pub enum TryRecvError {
+        /// No new value now.
+        Empty,
+        /// Every sender is gone and every value has been received.
+        Closed,
+        /// As [`RecvError::Lagged`].
+        Lagged(u64),
+    }
+
+    impl fmt::Display for TryRecvError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                TryRecvError::Empty => f.write_str("channel empty"),
+                TryRecvError::Closed => f.write_str("channel closed"),
+                TryRecvError::Lagged(n) => write!(f, "channel lagged by {n}"),
+            }
+        }
+    }
+
+    impl std::error::Error for TryRecvError {}
+}
+
+use error::{RecvError, SendError, TryRecvError};
+
+struct Slot<T> {
+    /// Position of the value in `val`; `index - capacity` before the first write.
+    pos: u64,
+    val: Option<T>,
+}
+
+struct Tail {
+    /// Position of the next value to send.
+    pos: u64,
+    rx_cnt: usize,
+    closed: bool,
+    /// Receivers waiting for `pos` to move; all are woken (and unlinked) by each send.
+    waiters: WaitList<Waker>,
+}
+
+struct Shared<T> {
+    buffer: Box<[RwLock<Slot<T>>]>,
+    mask: u64,
+    tail: Mutex<Tail>,
+    num_tx: AtomicUsize,
+}
+
+/// Sends values to every [`Receiver`]; cloneable.
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// Receives every value sent after it subscribed.
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+    /// Position of the next value to receive.
+    next: u64,
+    /// Our entry in `tail.waiters`, if registered.
+    waiter: Option<Key>,
+}
+
+/// Creates a broadcast channel keeping the last `capacity` values (rounded up to a power of
+/// two). Works outside any runtime.
+///
+/// # Panics
+///
+/// If `capacity` is 0 or larger than `usize::MAX / 2`.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, mut rx) = weft_channel::broadcast::channel(2);
+/// tx.send("hi").unwrap();
+/// assert_eq!(rx.try_recv(), Ok("hi"));
+/// ```
+#[track_caller]
+pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(capacity > 0, "broadcast channel capacity cannot be zero");
+    assert!(
+        capacity <= usize::MAX >> 1,
+        "broadcast channel capacity too large"
+    );
+    let cap = capacity.next_power_of_two();
+    let buffer = (0..cap)
+        .map(|i| {
+            RwLock::new(Slot {
+                pos: (i as u64).wrapping_sub(cap as u64),
+                val: None,
+            })
+        })
+        .collect();
+    let tail = Tail {
+        pos: 0,
+        rx_cnt: 1,
+        closed: false,
+        waiters: WaitList::new(),
+    };
+    let shared = Arc::new(Shared {
+        buffer,
+        mask: cap as u64 - 1,
+        tail: Mutex::new(tail),
+        num_tx: AtomicUsize::new(1),
+    });
+    let rx = Receiver {
+        shared: shared.clone(),
+        next: 0,
+        waiter: None,
+    };
+    (Sender { shared }, rx)
+}
+
+impl<T> Sender<T> {
+    /// Sends `value` to every current receiver; returns how many there are. Overwrites the
+    /// oldest value if the ring is full (slow receivers will see `Lagged`).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value if there is no receiver.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::broadcast::channel(4);
+    /// assert_eq!(tx.send(1), Ok(1));
+    /// drop(rx);
+    /// assert!(tx.send(2).is_err());
+    /// ```
+    pub fn send(&self, value: T) -> Result<usize, SendError<T>> {
+        let mut wakers = WakeList::new();
+        let (receivers, old) = {
+            let mut tail = self.shared.tail.lock();
+            if tail.rx_cnt == 0 {
+                return Err(SendError(value));
+            }
+            let pos = tail.pos;
+            tail.pos = pos.wrapping_add(1);
+            let old = {
+                let mut slot = self.shared.buffer[(pos & self.shared.mask) as usize].write();
+                slot.pos = pos;
+                slot.val.replace(value)
+            };
+            while let Some(w) = tail.waiters.pop_front() {
+                wakers.push(w);
+            }
+            (tail.rx_cnt, old)
+        };
+        wakers.wake_all();
+        drop(old);
+        Ok(receivers)
+    }
+
+    /// A new receiver, which will see the values sent from now on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::broadcast::channel::<u8>(4);
+    /// let _rx2 = tx.subscribe();
+    /// assert_eq!(tx.receiver_count(), 2);
+    /// ```
+    pub fn subscribe(&self) -> Receiver<T> {
+        subscribe(&self.shared)
+    }
+
+    /// Number of live receivers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::broadcast::channel::<u8>(4);
+    /// drop(rx);
+    /// assert_eq!(tx.receiver_count(), 0);
+    /// ```
+    pub fn receiver_count(&self) -> usize {
+        self.shared.tail.lock().rx_cnt
+    }
+
+    /// Whether both senders feed the same channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::broadcast::channel::<u8>(4);
+    /// assert!(tx.same_channel(&tx.clone()));
+    /// ```
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+fn subscribe<T>(shared: &Arc<Shared<T>>) -> Receiver<T> {
+    let mut tail = shared.tail.lock();
+    tail.rx_cnt += 1;
+    Receiver {
+        shared: shared.clone(),
+        next: tail.pos,
+        waiter: None,
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.shared.num_tx.fetch_add(1, Relaxed);
+        Sender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        if self.shared.num_tx.fetch_sub(1, AcqRel) != 1 {
+            return;
+        }
+        let mut wakers = WakeList::new();
+        {
+            let mut tail = self.shared.tail.lock();
+            tail.closed = true;
+            while let Some(w) = tail.waiters.pop_front() {
+                wakers.push(w);
+            }
+        }
+        wakers.wake_all();
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("broadcast::Sender").finish_non_exhaustive()
+    }
+}
+
+/// What one look at the ring found.
+enum Look<T> {
+    Value(T),
+    Empty,
+    Closed,
+    Lagged(u64),
+}
+
+impl<T: Clone> Receiver<T> {
+    /// Receives the next value.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError::Lagged`] if values were overwritten before this receiver read them (it
+    /// then continues with the oldest value kept); [`RecvError::Closed`] once every sender is
+    /// gone and every value received.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: no value is consumed unless the future completes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_channel::broadcast::{self, error::RecvError};
+    ///
+    /// futures::executor::block_on(async {
+    ///     let (tx, mut rx) = broadcast::channel(2);
+    ///     for i in 0..5 {
+    ///         tx.send(i).unwrap();
+    ///     }
+    ///     assert_eq!(rx.recv().await, Err(RecvError::Lagged(3)));
+    ///     assert_eq!(rx.recv().await, Ok(3));
+    ///     assert_eq!(rx.recv().await, Ok(4));
+    ///     drop(tx);
+    ///     assert_eq!(rx.recv().await, Err(RecvError::Closed));
+    /// });
+    /// ```
+    pub async fn recv(&mut self) -> Result<T, RecvError> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Polls for the next value; see [`recv`](Self::recv).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll};
+    /// let (tx, mut rx) = weft_channel::broadcast::channel(2);
+    /// let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+    /// assert!(rx.poll_recv(&mut cx).is_pending());
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Ok(1)));
+    /// ```
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        ready_budget!(cx);
+        match self.look(Some(cx.waker())) {
+            Look::Value(v) => Poll::Ready(Ok(v)),
+            Look::Closed => Poll::Ready(Err(RecvError::Closed)),
+            Look::Lagged(n) => Poll::Ready(Err(RecvError::Lagged(n))),
+            Look::Empty => Poll::Pending,
+        }
+    }
+
+    /// Receives the next value if there is one now.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] if there is none; otherwise as [`recv`](Self::recv).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_channel::broadcast::{self, error::TryRecvError};
+    /// let (tx, mut rx) = broadcast::channel::<u8>(2);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// drop(tx);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    /// ```
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        match self.look(None) {
+            Look::Value(v) => Ok(v),
+            Look::Empty => Err(TryRecvError::Empty),
+            Look::Closed => Err(TryRecvError::Closed),
+            Look::Lagged(n) => Err(TryRecvError::Lagged(n)),
+        }
+    }
+
+    fn look(&mut self, waker: Option<&Waker>) -> Look<T> {
+        let shared = &*self.shared;
+        let cap = shared.mask + 1;
+        let slot_lock = &shared.buffer[(self.next & shared.mask) as usize];
+        {
+            let slot = slot_lock.read();
+            if slot.pos == self.next {
+                // The fast path: only the slot's read lock.
+                let v = slot.val.clone().expect("written slot without value");
+                self.next = self.next.wrapping_add(1);
+                return Look::Value(v);
+            }
+        }
+        let mut tail = shared.tail.lock();
+        let slot = slot_lock.read();
+        if slot.pos == self.next {
+            drop(tail);
+            let v = slot.val.clone().expect("written slot without value");
+            self.next = self.next.wrapping_add(1);
+            return Look::Value(v);
+        }
+        if slot.pos.wrapping_add(cap) == self.next {
+            // Our position has not been written yet.
+            if tail.closed {
+                return Look::Closed;
+            }
+            if let Some(waker) = waker {
+                match self.waiter.and_then(|k| tail.waiters.get_mut(k)) {
+                    Some(w) if w.will_wake(waker) => {}
+                    Some(w) => *w = waker.clone(),
+                    None => self.waiter = Some(tail.waiters.push_back(waker.clone())),
+                }
+            }
+            return Look::Empty;
+        }
+        // Overwritten: skip to the oldest value kept.
+        let oldest = tail.pos.wrapping_sub(cap);
+        let missed = oldest.wrapping_sub(self.next);
+        self.next = oldest;
+        Look::Lagged(missed)
+    }
+}
+
+impl<T> Receiver<T> {
+    /// A new receiver for the same channel, starting at the values sent from now on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::broadcast::channel::<u8>(2);
+    /// let _rx2 = rx.resubscribe();
+    /// assert_eq!(tx.receiver_count(), 2);
+    /// ```
+    pub fn resubscribe(&self) -> Receiver<T> {
+        subscribe(&self.shared)
+    }
+
+    /// Number of values sent and not yet received by this receiver (at most the capacity).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::broadcast::channel(4);
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        let tail = self.shared.tail.lock().pos;
+        tail.wrapping_sub(self.next).min(self.shared.mask + 1) as usize
+    }
+
+    /// Whether there is nothing new to receive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, rx) = weft_channel::broadcast::channel::<u8>(4);
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let mut tail = self.shared.tail.lock();
+        tail.rx_cnt -= 1;
+        if let Some(key) = self.waiter {
+            tail.waiters.remove(key);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("broadcast::Receiver")
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
+}

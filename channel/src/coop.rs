@@ -1,0 +1,84 @@
+//! The hook into an executor's cooperative budget.
+//!
+//! A task whose channel always has a message ready would never return `Pending` and would
+//! starve the other tasks on its thread. weft gives each task a budget of operations per poll;
+//! this crate cannot depend on weft, so the runtime installs its budget function here with
+//! [`set_budget_hook`]. Every receive-side future of this crate (`mpsc` `recv`, `oneshot`
+//! receivers, `broadcast` `recv`, `watch` `changed`, `Queue::get`) calls the hook before doing
+//! its work and returns `Pending` if the hook does. The hook is expected to wake the task
+//! before returning `Pending` (weft's `poll_proceed` does), so the task is polled again soon.
+//!
+//! With no hook installed (another executor, a plain thread) the check is one atomic load.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::task::{Context, Poll};
+//!
+//! // What the weft runtime does at start-up, with its own budget function.
+//! fn always_ready(_cx: &mut Context<'_>) -> Poll<()> {
+//!     Poll::Ready(())
+//! }
+//! weft_channel::coop::set_budget_hook(always_ready);
+//! ```
+
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+
+/// The installed budget function, if any. Set once; never changes afterwards.
+static HOOK: OnceLock<fn(&mut Context<'_>) -> Poll<()>> = OnceLock::new();
+
+/// Installs the executor's budget function.
+///
+/// `hook` is called at the start of every poll of a receive-side future. It returns
+/// `Ready(())` when the task may go on, or — once the task's budget is spent — wakes the task
+/// itself and returns `Pending`; the future then returns `Pending` without doing any work.
+/// Outside a task of that executor the hook must return `Ready(())`.
+///
+/// The first hook installed stays for the life of the process; later calls are ignored and
+/// return `false` (so two runtimes in one process installing the same function is harmless).
+///
+/// # Examples
+///
+/// ```
+/// use std::task::{Context, Poll};
+/// fn proceed(_cx: &mut Context<'_>) -> Poll<()> {
+///     Poll::Ready(())
+/// }
+/// weft_channel::coop::set_budget_hook(proceed);
+/// assert!(weft_channel::coop::has_budget_hook());
+/// ```
+pub fn set_budget_hook(hook: fn(&mut Context<'_>) -> Poll<()>) -> bool {
+    HOOK.set(hook).is_ok()
+}
+
+/// Whether a budget hook has been installed.
+///
+/// # Examples
+///
+/// ```
+/// // Nothing installed in this doctest's process.
+/// assert!(!weft_channel::coop::has_budget_hook());
+/// ```
+pub fn has_budget_hook() -> bool {
+    HOOK.get().is_some()
+}
+
+/// Asks the installed hook (if any) whether the current task may proceed.
+#[inline]
+pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+    match HOOK.get() {
+        Some(hook) => hook(cx),
+        None => Poll::Ready(()),
+    }
+}
+
+/// Returns `Pending` from the enclosing poll function if the budget is spent.
+macro_rules! ready_budget {
+    ($cx:expr) => {
+        if $crate::coop::poll_proceed($cx).is_pending() {
+            return ::std::task::Poll::Pending;
+        }
+    };
+}
+pub(crate) use ready_budget;

@@ -1,0 +1,599 @@
+//! The handles of a bounded channel: [`Sender`], [`Receiver`], [`Permit`], [`OwnedPermit`].
+
+use std::fmt;
+use std::future::poll_fn;
+use std::pin::{pin, Pin};
+use std::sync::atomic::Ordering::{AcqRel, Relaxed};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+
+use super::chan::{self, Pop, RxCore};
+use super::error::{SendError, TryRecvError, TrySendError};
+use super::ring::{Reserve, Ring};
+
+/// Sends into a bounded channel; clone it for more producers.
+///
+/// Created by [`channel`](super::channel). When every `Sender` is dropped, the receiver
+/// drains what is left and then ends.
+pub struct Sender<T> {
+    chan: Arc<Ring<T>>,
+}
+
+/// Receives from a bounded channel. There is exactly one per channel.
+///
+/// Also a [`Stream`] of the messages, which ends when every sender is gone and the buffer is
+/// drained.
+pub struct Receiver<T> {
+    chan: Arc<Ring<T>>,
+}
+
+pub(super) fn new<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    let chan = Arc::new(Ring::new(cap));
+    (Sender { chan: chan.clone() }, Receiver { chan })
+}
+
+impl<T> Sender<T> {
+    /// Sends `value`, waiting for room if the channel is full.
+    ///
+    /// Uncontended this is one CAS: no lock, no allocation.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value if the receiver is gone (dropped or closed).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe in tokio's sense: if the future is dropped before it completes, the message
+    /// was not sent (and is dropped with the future). Waiting senders are served in FIFO
+    /// order; a dropped waiter that had been handed room passes it on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_channel::mpsc;
+    ///
+    /// futures::executor::block_on(async {
+    ///     let (tx, mut rx) = mpsc::channel(1);
+    ///     tx.send(1).await.unwrap();
+    ///     let t = std::thread::spawn(move || futures::executor::block_on(tx.send(2)));
+    ///     assert_eq!(rx.recv().await, Some(1)); // makes room for 2
+    ///     assert_eq!(rx.recv().await, Some(2));
+    ///     t.join().unwrap().unwrap();
+    /// });
+    /// ```
+    pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
+        let value = match self.chan.try_send(value) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Closed(v)) => return Err(SendError(v)),
+            Err(TrySendError::Full(v)) => v,
+        };
+        match Reserve::new(&self.chan).await {
+            Ok(()) => {
+                self.chan.send_reserved(value);
+                Ok(())
+            }
+            Err(()) => Err(SendError(value)),
+        }
+    }
+
+    /// Sends `value` if there is room now.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Closed`] if the receiver is gone (whether or not the channel is full);
+    /// [`TrySendError::Full`] if there is no room, or other senders are queued for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_channel::mpsc::{self, error::TrySendError};
+    /// let (tx, rx) = mpsc::channel(1);
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+    /// drop(rx);
+    /// assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
+    /// ```
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        self.chan.try_send(value)
+    }
+
+    /// Waits for room for one message and reserves it: the [`Permit`] then sends without
+    /// waiting (and without failing). Dropping the permit gives the room back.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] if the receiver is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a dropped `reserve` leaves the queue; if room had been handed to it, that
+    /// room goes to the next waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let (tx, mut rx) = weft_channel::mpsc::channel(1);
+    ///     let permit = tx.reserve().await.unwrap();
+    ///     assert!(tx.try_send(0).is_err()); // the room is taken
+    ///     permit.send(7);
+    ///     assert_eq!(rx.recv().await, Some(7));
+    /// });
+    /// ```
+    pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
+        match Reserve::new(&self.chan).await {
+            Ok(()) => Ok(Permit { chan: &self.chan }),
+            Err(()) => Err(SendError(())),
+        }
+    }
+
+    /// Reserves room for one message if there is some now.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_send`](Self::try_send), without a value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::mpsc::channel::<u8>(1);
+    /// let p = tx.try_reserve().unwrap();
+    /// assert!(tx.try_reserve().is_err());
+    /// drop(p);
+    /// assert!(tx.try_reserve().is_ok());
+    /// ```
+    pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
+        self.chan.try_reserve()?;
+        Ok(Permit { chan: &self.chan })
+    }
+
+    /// Like [`reserve`](Self::reserve), consuming the sender: the permit owns it and gives it
+    /// back when used.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] if the receiver is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`reserve`](Self::reserve) (the sender is dropped with the future).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let (tx, mut rx) = weft_channel::mpsc::channel(1);
+    ///     let permit = tx.reserve_owned().await.unwrap();
+    ///     let _tx = permit.send(1);
+    ///     assert_eq!(rx.recv().await, Some(1));
+    /// });
+    /// ```
+    pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<()>> {
+        match Reserve::new(&self.chan).await {
+            Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
+            Err(()) => Err(SendError(())),
+        }
+    }
+
+    /// Like [`try_reserve`](Self::try_reserve), consuming the sender.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_reserve`](Self::try_reserve), giving the sender back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::mpsc::channel::<u8>(1);
+    /// let permit = tx.try_reserve_owned().unwrap();
+    /// let tx = permit.release();
+    /// assert_eq!(tx.capacity(), 1);
+    /// ```
+    pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Self>> {
+        match self.chan.try_reserve() {
+            Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
+            Err(TrySendError::Full(())) => Err(TrySendError::Full(self)),
+            Err(TrySendError::Closed(())) => Err(TrySendError::Closed(self)),
+        }
+    }
+
+    /// Waits until the receiver is dropped or closed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let (tx, rx) = weft_channel::mpsc::channel::<u8>(1);
+    ///     std::thread::spawn(move || drop(rx));
+    ///     tx.closed().await;
+    ///     assert!(tx.is_closed());
+    /// });
+    /// ```
+    pub async fn closed(&self) {
+        let mut notified = pin!(self.chan.closed_notify.notified());
+        if self.is_closed() {
+            return;
+        }
+        notified.as_mut().enable();
+        if self.is_closed() {
+            return;
+        }
+        notified.await;
+    }
+
+    /// Whether the receiver is gone (a send would fail).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = weft_channel::mpsc::channel::<u8>(1);
+    /// rx.close();
+    /// assert!(tx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_rx_closed()
+    }
+
+    /// Room available now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::mpsc::channel(4);
+    /// tx.try_send(()).unwrap();
+    /// assert_eq!(tx.capacity(), 3);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.chan.available()
+    }
+
+    /// The capacity the channel was created with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::mpsc::channel::<u8>(4);
+    /// assert_eq!(tx.max_capacity(), 4);
+    /// ```
+    pub fn max_capacity(&self) -> usize {
+        self.chan.capacity()
+    }
+
+    /// Whether both senders feed the same channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::mpsc::channel::<u8>(1);
+    /// assert!(tx.same_channel(&tx.clone()));
+    /// ```
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.chan.tx_count.fetch_add(1, Relaxed);
+        Sender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        if self.chan.tx_count.fetch_sub(1, AcqRel) == 1 {
+            self.chan.close_tx();
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("max_capacity", &self.chan.capacity())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Room for one message, reserved by [`Sender::reserve`]; dropping it gives the room back.
+#[must_use = "dropping the permit gives the room back"]
+pub struct Permit<'a, T> {
+    chan: &'a Ring<T>,
+}
+
+impl<T> Permit<'_, T> {
+    /// Sends `value` in the reserved room: never waits, never fails (if the receiver closed
+    /// meanwhile, the message is queued and dropped with the channel).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = weft_channel::mpsc::channel(1);
+    /// tx.try_reserve().unwrap().send(5);
+    /// assert_eq!(rx.try_recv(), Ok(5));
+    /// ```
+    pub fn send(self, value: T) {
+        self.chan.send_reserved(value);
+        std::mem::forget(self); // the room is used, not given back
+    }
+}
+
+impl<T> Drop for Permit<'_, T> {
+    fn drop(&mut self) {
+        self.chan.release_unit(false);
+    }
+}
+
+impl<T> fmt::Debug for Permit<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Permit").finish_non_exhaustive()
+    }
+}
+
+/// Room for one message, owning its [`Sender`] (from [`Sender::reserve_owned`]).
+#[must_use = "dropping the permit gives the room back"]
+pub struct OwnedPermit<T> {
+    sender: Option<Sender<T>>,
+}
+
+impl<T> OwnedPermit<T> {
+    /// Sends `value` in the reserved room and gives the sender back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = weft_channel::mpsc::channel(1);
+    /// let tx = tx.try_reserve_owned().unwrap().send(1);
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// # drop(tx);
+    /// ```
+    pub fn send(mut self, value: T) -> Sender<T> {
+        let sender = self.sender.take().expect("permit already used");
+        sender.chan.send_reserved(value);
+        sender
+    }
+
+    /// Gives the room back without sending, and the sender with it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::mpsc::channel::<u8>(1);
+    /// let tx = tx.try_reserve_owned().unwrap().release();
+    /// assert_eq!(tx.capacity(), 1);
+    /// ```
+    pub fn release(mut self) -> Sender<T> {
+        let sender = self.sender.take().expect("permit already used");
+        sender.chan.release_unit(false);
+        sender
+    }
+}
+
+impl<T> Drop for OwnedPermit<T> {
+    fn drop(&mut self) {
+        if let Some(sender) = self.sender.take() {
+            sender.chan.release_unit(false);
+        }
+    }
+}
+
+impl<T> fmt::Debug for OwnedPermit<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedPermit").finish_non_exhaustive()
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Receives the next message; `None` once every sender is gone (or the receiver was
+    /// closed) and the buffer is drained.
+    ///
+    /// Uncontended this is one load and one `fetch_sub`: no lock, no allocation.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: if the future is dropped before it completes, no message was taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let (tx, mut rx) = weft_channel::mpsc::channel(2);
+    ///     tx.send("a").await.unwrap();
+    ///     drop(tx);
+    ///     assert_eq!(rx.recv().await, Some("a"));
+    ///     assert_eq!(rx.recv().await, None);
+    /// });
+    /// ```
+    pub async fn recv(&mut self) -> Option<T> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Polls for the next message; see [`recv`](Self::recv).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll};
+    /// let (tx, mut rx) = weft_channel::mpsc::channel(1);
+    /// let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+    /// assert!(rx.poll_recv(&mut cx).is_pending());
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
+    /// ```
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        // SAFETY: `&mut self` on the only receiver.
+        unsafe { chan::poll_recv(&*self.chan, cx) }
+    }
+
+    /// Receives a message if one is ready now.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] if none is; [`TryRecvError::Disconnected`] if none will come.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_channel::mpsc::{self, error::TryRecvError};
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.try_send(1).unwrap();
+    /// drop(tx);
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    /// ```
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        // SAFETY: `&mut self` on the only receiver.
+        unsafe { chan::try_recv(&*self.chan) }
+    }
+
+    /// Waits for at least one message, then moves up to `limit` ready messages into `buf`.
+    /// Returns how many were added: 0 only if `limit` is 0 or the channel is finished.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: nothing is taken unless the future completes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let (tx, mut rx) = weft_channel::mpsc::channel(8);
+    ///     for i in 0..5 {
+    ///         tx.send(i).await.unwrap();
+    ///     }
+    ///     let mut buf = Vec::new();
+    ///     assert_eq!(rx.recv_many(&mut buf, 3).await, 3);
+    ///     assert_eq!(buf, [0, 1, 2]);
+    /// });
+    /// ```
+    pub async fn recv_many(&mut self, buf: &mut Vec<T>, limit: usize) -> usize {
+        poll_fn(|cx| self.poll_recv_many(cx, buf, limit)).await
+    }
+
+    /// Polls for [`recv_many`](Self::recv_many).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll};
+    /// let (tx, mut rx) = weft_channel::mpsc::channel(2);
+    /// tx.try_send(1).unwrap();
+    /// let mut buf = Vec::new();
+    /// let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+    /// assert_eq!(rx.poll_recv_many(&mut cx, &mut buf, 4), Poll::Ready(1));
+    /// ```
+    pub fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        // SAFETY: `&mut self` on the only receiver.
+        unsafe { chan::poll_recv_many(&*self.chan, cx, buf, limit) }
+    }
+
+    /// Closes the channel for senders (their sends fail from now on) while the messages
+    /// already sent, and those of permits already reserved, can still be received.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = weft_channel::mpsc::channel(2);
+    /// tx.try_send(1).unwrap();
+    /// rx.close();
+    /// assert!(tx.try_send(2).is_err());
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert!(rx.try_recv().is_err());
+    /// ```
+    pub fn close(&mut self) {
+        self.chan.close_rx();
+    }
+
+    /// Whether no more messages can be sent (receiver closed, or every sender gone). There
+    /// may still be messages to receive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::mpsc::channel::<u8>(1);
+    /// drop(tx);
+    /// assert!(rx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_closed()
+    }
+
+    /// Number of messages waiting (including ones being written by another thread).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::mpsc::channel(2);
+    /// tx.try_send(()).unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        // SAFETY: we are the receiver; `&self` excludes a concurrent `&mut self` receive.
+        unsafe { self.chan.len() }
+    }
+
+    /// Whether no message is waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, rx) = weft_channel::mpsc::channel::<u8>(2);
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The capacity the channel was created with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, rx) = weft_channel::mpsc::channel::<u8>(3);
+    /// assert_eq!(rx.max_capacity(), 3);
+    /// ```
+    pub fn max_capacity(&self) -> usize {
+        self.chan.capacity()
+    }
+}
+
+impl<T> Stream for Receiver<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.get_mut().poll_recv(cx)
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.chan.close_rx();
+        // Drop what is buffered now; anything still in flight is dropped with the channel.
+        // SAFETY: we are the only receiver (`&mut self`).
+        while let Pop::Value(v) = unsafe { self.chan.try_pop() } {
+            drop(v);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}

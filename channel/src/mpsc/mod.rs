@@ -1,0 +1,90 @@
+//! Multi-producer, single-consumer channels, bounded and unbounded (tokio's `mpsc`).
+//!
+//! Messages from one sender arrive in the order sent; each message is received exactly once
+//! or, if the receiver goes away first, dropped with the channel. When every sender is
+//! dropped, the receiver drains what is left and then ends (`recv` returns `None`).
+//!
+//! # Cost per message
+//!
+//! Both flavours are lock-free on the message path (see `ring.rs` and `list.rs`):
+//!
+//! | operation, uncontended | atomic read-modify-writes | lock | allocation |
+//! |---|---|---|---|
+//! | bounded `send` / `try_send` | 1 CAS | no | no |
+//! | bounded `recv` / `try_recv` | 1 `fetch_sub` (frees the room) | no | no |
+//! | bounded `reserve` + `Permit::send` | 1 CAS + 1 CAS | no | no |
+//! | unbounded `send` | 1 CAS (+1 `fetch_add` and 1 `swap` per 31 messages) | no | only if no block is spare |
+//! | unbounded `recv` / `try_recv` | 0 (+1 `swap` per 31 messages) | no | no |
+//!
+//! When the receiver is asleep, a send additionally wakes it through an `AtomicWaker`; when
+//! senders queue on a full bounded channel, they wait in a FIFO list behind a
+//! `parking_lot::Mutex` (slow path only).
+//!
+//! # Examples
+//!
+//! ```
+//! use weft_channel::mpsc;
+//!
+//! futures::executor::block_on(async {
+//!     let (tx, mut rx) = mpsc::channel(16);
+//!     for id in 0..3 {
+//!         let tx = tx.clone();
+//!         std::thread::spawn(move || futures::executor::block_on(tx.send(id)).unwrap());
+//!     }
+//!     drop(tx);
+//!     let mut got = Vec::new();
+//!     while let Some(id) = rx.recv().await {
+//!         got.push(id);
+//!     }
+//!     got.sort();
+//!     assert_eq!(got, [0, 1, 2]);
+//! });
+//! ```
+
+mod bounded;
+mod chan;
+pub mod error;
+mod list;
+mod ring;
+mod unbounded;
+
+pub use bounded::{OwnedPermit, Permit, Receiver, Sender};
+pub use unbounded::{UnboundedReceiver, UnboundedSender};
+
+/// Creates a bounded channel with room for `capacity` messages. Works outside any runtime.
+///
+/// The buffer (`capacity` slots) is allocated here, once, like crossbeam's array channel.
+///
+/// # Panics
+///
+/// If `capacity` is 0 or larger than 2²⁷ (134,217,728).
+///
+/// # Examples
+///
+/// ```
+/// let (tx, mut rx) = weft_channel::mpsc::channel(8);
+/// tx.try_send("hello").unwrap();
+/// assert_eq!(rx.try_recv(), Ok("hello"));
+/// ```
+#[track_caller]
+pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(capacity > 0, "mpsc bounded channel requires capacity > 0");
+    assert!(
+        capacity <= ring::MAX_CAPACITY,
+        "mpsc bounded channel capacity too large (max 2^27)"
+    );
+    bounded::new(capacity)
+}
+
+/// Creates an unbounded channel. Works outside any runtime.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, mut rx) = weft_channel::mpsc::unbounded_channel();
+/// tx.send(1).unwrap();
+/// assert_eq!(rx.try_recv(), Ok(1));
+/// ```
+pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
+    unbounded::new()
+}

@@ -1,0 +1,317 @@
+//! The handles of an unbounded channel: [`UnboundedSender`] and [`UnboundedReceiver`].
+
+use std::fmt;
+use std::future::poll_fn;
+use std::pin::{pin, Pin};
+use std::sync::atomic::Ordering::{AcqRel, Relaxed};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+
+use super::chan::{self, Pop, RxCore};
+use super::error::{SendError, TryRecvError};
+use super::list::List;
+
+/// Sends into an unbounded channel; clone it for more producers. Sending never waits.
+pub struct UnboundedSender<T> {
+    chan: Arc<List<T>>,
+}
+
+/// Receives from an unbounded channel; also a [`Stream`].
+pub struct UnboundedReceiver<T> {
+    chan: Arc<List<T>>,
+}
+
+pub(super) fn new<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
+    let chan = Arc::new(List::new());
+    (
+        UnboundedSender { chan: chan.clone() },
+        UnboundedReceiver { chan },
+    )
+}
+
+impl<T> UnboundedSender<T> {
+    /// Sends `value` without waiting.
+    ///
+    /// One CAS per message (plus, once every 31 messages, installing the next block of slots,
+    /// which reuses the block the receiver last finished).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value if the receiver is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = weft_channel::mpsc::unbounded_channel();
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        self.chan.push(value).map_err(SendError)
+    }
+
+    /// Waits until the receiver is dropped or closed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let (tx, rx) = weft_channel::mpsc::unbounded_channel::<u8>();
+    ///     drop(rx);
+    ///     tx.closed().await;
+    /// });
+    /// ```
+    pub async fn closed(&self) {
+        let mut notified = pin!(self.chan.closed_notify.notified());
+        if self.is_closed() {
+            return;
+        }
+        notified.as_mut().enable();
+        if self.is_closed() {
+            return;
+        }
+        notified.await;
+    }
+
+    /// Whether the receiver is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::mpsc::unbounded_channel::<u8>();
+    /// drop(rx);
+    /// assert!(tx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_rx_closed()
+    }
+
+    /// Whether both senders feed the same channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::mpsc::unbounded_channel::<u8>();
+    /// assert!(tx.same_channel(&tx.clone()));
+    /// ```
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
+impl<T> Clone for UnboundedSender<T> {
+    fn clone(&self) -> Self {
+        self.chan.tx_count.fetch_add(1, Relaxed);
+        UnboundedSender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Drop for UnboundedSender<T> {
+    fn drop(&mut self) {
+        if self.chan.tx_count.fetch_sub(1, AcqRel) == 1 {
+            self.chan.close_tx();
+        }
+    }
+}
+
+impl<T> fmt::Debug for UnboundedSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnboundedSender").finish_non_exhaustive()
+    }
+}
+
+impl<T> UnboundedReceiver<T> {
+    /// Receives the next message; `None` once every sender is gone (or the receiver was
+    /// closed) and the buffer is drained.
+    ///
+    /// Uncontended this is one acquire load: no read-modify-write, no lock, no allocation.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: if the future is dropped before it completes, no message was taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let (tx, mut rx) = weft_channel::mpsc::unbounded_channel();
+    ///     tx.send(1).unwrap();
+    ///     drop(tx);
+    ///     assert_eq!(rx.recv().await, Some(1));
+    ///     assert_eq!(rx.recv().await, None);
+    /// });
+    /// ```
+    pub async fn recv(&mut self) -> Option<T> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Polls for the next message; see [`recv`](Self::recv).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll};
+    /// let (tx, mut rx) = weft_channel::mpsc::unbounded_channel();
+    /// let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+    /// assert!(rx.poll_recv(&mut cx).is_pending());
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
+    /// ```
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        // SAFETY: `&mut self` on the only receiver.
+        unsafe { chan::poll_recv(&*self.chan, cx) }
+    }
+
+    /// Receives a message if one is ready now.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] if none is; [`TryRecvError::Disconnected`] if none will come.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_channel::mpsc::{self, error::TryRecvError};
+    /// let (tx, mut rx) = mpsc::unbounded_channel::<u8>();
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// drop(tx);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    /// ```
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        // SAFETY: `&mut self` on the only receiver.
+        unsafe { chan::try_recv(&*self.chan) }
+    }
+
+    /// Waits for at least one message, then moves up to `limit` ready messages into `buf`.
+    /// Returns how many were added: 0 only if `limit` is 0 or the channel is finished.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let (tx, mut rx) = weft_channel::mpsc::unbounded_channel();
+    ///     for i in 0..3 {
+    ///         tx.send(i).unwrap();
+    ///     }
+    ///     let mut buf = Vec::new();
+    ///     assert_eq!(rx.recv_many(&mut buf, 10).await, 3);
+    /// });
+    /// ```
+    pub async fn recv_many(&mut self, buf: &mut Vec<T>, limit: usize) -> usize {
+        poll_fn(|cx| self.poll_recv_many(cx, buf, limit)).await
+    }
+
+    /// Polls for [`recv_many`](Self::recv_many).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll};
+    /// let (tx, mut rx) = weft_channel::mpsc::unbounded_channel();
+    /// tx.send(1).unwrap();
+    /// let mut buf = Vec::new();
+    /// let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+    /// assert_eq!(rx.poll_recv_many(&mut cx, &mut buf, 4), Poll::Ready(1));
+    /// ```
+    pub fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        // SAFETY: `&mut self` on the only receiver.
+        unsafe { chan::poll_recv_many(&*self.chan, cx, buf, limit) }
+    }
+
+    /// Closes the channel for senders; messages already sent can still be received.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = weft_channel::mpsc::unbounded_channel();
+    /// tx.send(1).unwrap();
+    /// rx.close();
+    /// assert!(tx.send(2).is_err());
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    pub fn close(&mut self) {
+        self.chan.close_rx();
+    }
+
+    /// Whether no more messages can be sent; some may still be waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::mpsc::unbounded_channel::<u8>();
+    /// drop(tx);
+    /// assert!(rx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_closed()
+    }
+
+    /// Number of messages waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::mpsc::unbounded_channel();
+    /// tx.send(()).unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        // SAFETY: we are the receiver; `&self` excludes a concurrent `&mut self` receive.
+        unsafe { self.chan.len() }
+    }
+
+    /// Whether no message is waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, rx) = weft_channel::mpsc::unbounded_channel::<u8>();
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T> Stream for UnboundedReceiver<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.get_mut().poll_recv(cx)
+    }
+}
+
+impl<T> Drop for UnboundedReceiver<T> {
+    fn drop(&mut self) {
+        self.chan.close_rx();
+        // SAFETY: we are the only receiver (`&mut self`).
+        while let Pop::Value(v) = unsafe { self.chan.try_pop() } {
+            drop(v);
+        }
+    }
+}
+
+impl<T> fmt::Debug for UnboundedReceiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnboundedReceiver")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}

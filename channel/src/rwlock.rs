@@ -1,0 +1,334 @@
+//! [`RwLock`]: a fair async reader-writer lock over a [`Semaphore`] with `MAX_READS` permits.
+//!
+//! A reader takes one permit, a writer all of them. Because the semaphore is FIFO, a queued
+//! writer stops later readers from overtaking it: neither side starves. Uncontended, a read
+//! or write lock is one CAS and its release one CAS.
+
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+use crate::mutex::TryLockError;
+use crate::semaphore::{AcquireFut, Semaphore};
+
+/// Maximum number of concurrent readers (the number of permits a writer takes).
+const MAX_READS: usize = (u32::MAX >> 3) as usize;
+
+/// An async reader-writer lock; fair (FIFO between readers and writers).
+///
+/// # Examples
+///
+/// ```
+/// use weft_channel::RwLock;
+///
+/// futures::executor::block_on(async {
+///     let lock = RwLock::new(5);
+///     {
+///         let r1 = lock.read().await;
+///         let r2 = lock.read().await; // many readers at once
+///         assert_eq!(*r1 + *r2, 10);
+///     }
+///     *lock.write().await += 1;
+///     assert_eq!(*lock.read().await, 6);
+/// });
+/// ```
+pub struct RwLock<T: ?Sized> {
+    sem: Semaphore,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: `RwLock` hands out `&mut T` to one writer or `&T` to readers on any thread, so it
+// needs `T: Send` to be sent and `T: Send + Sync` to be shared (same bounds as std's).
+unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
+// SAFETY: a read guard only gives `&T`.
+unsafe impl<T: ?Sized + Sync> Send for RwLockReadGuard<'_, T> {}
+// SAFETY: a read guard only gives `&T`.
+unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
+// SAFETY: a shared write guard only gives `&T`; sending it moves the unique access.
+unsafe impl<T: ?Sized + Send + Sync> Sync for RwLockWriteGuard<'_, T> {}
+// SAFETY: as above, owning the `Arc`.
+unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedRwLockWriteGuard<T> {}
+// SAFETY: an owned read guard only gives `&T` and owns an `Arc<RwLock<T>>`.
+unsafe impl<T: ?Sized + Send + Sync> Send for OwnedRwLockReadGuard<T> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedRwLockReadGuard<T> {}
+
+impl<T> RwLock<T> {
+    /// Creates an unlocked lock. Usable in a `static`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static CONFIG: weft_channel::RwLock<u32> = weft_channel::RwLock::new(1);
+    /// assert_eq!(*CONFIG.try_read().unwrap(), 1);
+    /// ```
+    pub const fn new(value: T) -> RwLock<T> {
+        RwLock {
+            sem: Semaphore::new(MAX_READS),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// Consumes the lock, returning the value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(weft_channel::RwLock::new(1).into_inner(), 1);
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.data.into_inner()
+    }
+}
+
+impl<T: ?Sized> RwLock<T> {
+    /// Waits for shared read access.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe and fair: a dropped `read` leaves the queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let lock = weft_channel::RwLock::new(1);
+    ///     assert_eq!(*lock.read().await, 1);
+    /// });
+    /// ```
+    pub async fn read(&self) -> RwLockReadGuard<'_, T> {
+        AcquireFut::new(&self.sem, 1)
+            .await
+            .expect("rwlock semaphore closed");
+        RwLockReadGuard { lock: self }
+    }
+
+    /// Waits for exclusive write access.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe and fair: a dropped `write` leaves the queue and passes on the permits it
+    /// had gathered, so readers behind it proceed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let lock = weft_channel::RwLock::new(1);
+    ///     *lock.write().await = 2;
+    ///     assert_eq!(*lock.read().await, 2);
+    /// });
+    /// ```
+    pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
+        AcquireFut::new(&self.sem, MAX_READS)
+            .await
+            .expect("rwlock semaphore closed");
+        RwLockWriteGuard { lock: self }
+    }
+
+    /// Like [`read`](Self::read) for an `Arc<RwLock<T>>`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`read`](Self::read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// futures::executor::block_on(async {
+    ///     let lock = Arc::new(weft_channel::RwLock::new(1));
+    ///     assert_eq!(*lock.read_owned().await, 1);
+    /// });
+    /// ```
+    pub async fn read_owned(self: Arc<Self>) -> OwnedRwLockReadGuard<T> {
+        AcquireFut::new(&self.sem, 1)
+            .await
+            .expect("rwlock semaphore closed");
+        OwnedRwLockReadGuard { lock: self }
+    }
+
+    /// Like [`write`](Self::write) for an `Arc<RwLock<T>>`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`write`](Self::write).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// futures::executor::block_on(async {
+    ///     let lock = Arc::new(weft_channel::RwLock::new(1));
+    ///     *lock.clone().write_owned().await += 1;
+    ///     assert_eq!(*lock.read().await, 2);
+    /// });
+    /// ```
+    pub async fn write_owned(self: Arc<Self>) -> OwnedRwLockWriteGuard<T> {
+        AcquireFut::new(&self.sem, MAX_READS)
+            .await
+            .expect("rwlock semaphore closed");
+        OwnedRwLockWriteGuard { lock: self }
+    }
+
+    /// Read access if available now (no writer holds or waits for the lock).
+    ///
+    /// # Errors
+    ///
+    /// [`TryLockError`] if a writer holds the lock or tasks are queued.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = weft_channel::RwLock::new(1);
+    /// let _r = lock.try_read().unwrap();
+    /// assert!(lock.try_write().is_err());
+    /// ```
+    pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
+        let permit = self.sem.try_acquire_many(1).map_err(|_| TryLockError(()))?;
+        permit.forget();
+        Ok(RwLockReadGuard { lock: self })
+    }
+
+    /// Write access if available now.
+    ///
+    /// # Errors
+    ///
+    /// [`TryLockError`] if the lock is held or tasks are queued.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = weft_channel::RwLock::new(1);
+    /// *lock.try_write().unwrap() = 3;
+    /// assert_eq!(lock.into_inner(), 3);
+    /// ```
+    pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
+        let permit = self
+            .sem
+            .try_acquire_many(MAX_READS as u32)
+            .map_err(|_| TryLockError(()))?;
+        permit.forget();
+        Ok(RwLockWriteGuard { lock: self })
+    }
+
+    /// The value, through a unique borrow: no locking needed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut lock = weft_channel::RwLock::new(1);
+    /// *lock.get_mut() = 2;
+    /// assert_eq!(lock.into_inner(), 2);
+    /// ```
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
+    }
+}
+
+impl<T: Default> Default for RwLock<T> {
+    fn default() -> Self {
+        RwLock::new(T::default())
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("RwLock");
+        match self.try_read() {
+            Ok(guard) => d.field("data", &&*guard),
+            Err(_) => d.field("data", &format_args!("<locked>")),
+        };
+        d.finish()
+    }
+}
+
+macro_rules! guard {
+    ($(#[$m:meta])* $name:ident [$($lt:lifetime,)?] $field:ty, permits = $n:expr, mut = $mutable:tt) => {
+        $(#[$m])*
+        #[must_use = "if unused the RwLock will immediately unlock"]
+        pub struct $name<$($lt,)? T: ?Sized> {
+            lock: $field,
+        }
+
+        impl<$($lt,)? T: ?Sized> Deref for $name<$($lt,)? T> {
+            type Target = T;
+            fn deref(&self) -> &T {
+                // SAFETY: the guard holds at least one permit, so no writer has `&mut T`
+                // (a writer needs all MAX_READS permits).
+                unsafe { &*self.lock.data.get() }
+            }
+        }
+
+        guard!(@mut $mutable $name [$($lt,)?]);
+
+        impl<$($lt,)? T: ?Sized> Drop for $name<$($lt,)? T> {
+            fn drop(&mut self) {
+                self.lock.sem.release($n);
+            }
+        }
+
+        impl<$($lt,)? T: ?Sized + fmt::Debug> fmt::Debug for $name<$($lt,)? T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&**self, f)
+            }
+        }
+
+        impl<$($lt,)? T: ?Sized + fmt::Display> fmt::Display for $name<$($lt,)? T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&**self, f)
+            }
+        }
+    };
+    (@mut true $name:ident [$($lt:lifetime,)?]) => {
+        impl<$($lt,)? T: ?Sized> DerefMut for $name<$($lt,)? T> {
+            fn deref_mut(&mut self) -> &mut T {
+                // SAFETY: a write guard holds all MAX_READS permits: no reader or other writer
+                // exists, and `&mut self` is unique.
+                unsafe { &mut *self.lock.data.get() }
+            }
+        }
+    };
+    (@mut false $name:ident [$($lt:lifetime,)?]) => {};
+}
+
+guard!(
+    /// Shared access to the value of an [`RwLock`]; released when dropped.
+    RwLockReadGuard ['a,] &'a RwLock<T>, permits = 1, mut = false
+);
+guard!(
+    /// Exclusive access to the value of an [`RwLock`]; released when dropped.
+    RwLockWriteGuard ['a,] &'a RwLock<T>, permits = MAX_READS, mut = true
+);
+guard!(
+    /// Like [`RwLockReadGuard`], owning an `Arc` of its lock.
+    OwnedRwLockReadGuard [] Arc<RwLock<T>>, permits = 1, mut = false
+);
+guard!(
+    /// Like [`RwLockWriteGuard`], owning an `Arc` of its lock.
+    OwnedRwLockWriteGuard [] Arc<RwLock<T>>, permits = MAX_READS, mut = true
+);
+
+impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
+    /// Turns write access into read access without letting a writer in between.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = weft_channel::RwLock::new(1);
+    /// let mut w = lock.try_write().unwrap();
+    /// *w = 2;
+    /// let r = w.downgrade();
+    /// assert_eq!(*r, 2);
+    /// assert!(lock.try_read().is_ok());
+    /// ```
+    pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
+        let lock = self.lock;
+        std::mem::forget(self);
+        lock.sem.release(MAX_READS - 1);
+        RwLockReadGuard { lock }
+    }
+}

@@ -1,0 +1,562 @@
+//! A single-producer, multi-consumer channel that keeps only the latest value (tokio's
+//! `watch`).
+//!
+//! Receivers [`borrow`](Receiver::borrow) the current value and wait for the next change
+//! with [`changed`](Receiver::changed); changes made while a receiver was not looking are
+//! coalesced: it sees only the latest value.
+//!
+//! # Cost and locking
+//!
+//! The value sits in a `parking_lot::RwLock`; a version counter sits in an atomic beside it.
+//! `send` is the write lock (2 RMWs) plus a `fetch_add` of the version plus waking waiters
+//! (one CAS if nobody waits). `borrow` is the read lock (2 RMWs) and holds it while the
+//! [`Ref`] lives: keep borrows short, never across an `.await`. `changed` on a value that
+//! has already changed is one load.
+//!
+//! # Examples
+//!
+//! ```
+//! use weft_channel::watch;
+//!
+//! futures::executor::block_on(async {
+//!     let (tx, mut rx) = watch::channel("start");
+//!     tx.send("one").unwrap();
+//!     tx.send("two").unwrap(); // coalesced: the receiver sees only the latest
+//!     rx.changed().await.unwrap();
+//!     assert_eq!(*rx.borrow_and_update(), "two");
+//! });
+//! ```
+
+use std::fmt;
+use std::future::poll_fn;
+use std::ops::Deref;
+use std::pin::pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::Arc;
+
+use parking_lot::{RwLock, RwLockReadGuard};
+
+use crate::coop;
+use crate::notify::Notify;
+
+/// Error types of the watch channel.
+pub mod error {
+    use std::fmt;
+
+    /// No receiver is alive: the value is given back.
+    #[derive(PartialEq, Eq, Clone, Copy)]
+    pub struct SendError<T>(pub T);
+
+    impl<T> fmt::Debug for SendError<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("SendError").finish_non_exhaustive()
+        }
+    }
+
+    impl<T> fmt::Display for SendError<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("channel closed")
+        }
+    }
+
+    impl<T> std::error::Error for SendError<T> {}
+
+    /// The sender is gone (and the last value was already seen).
+    #[derive(Debug, PartialEq, Eq, Clone, Copy)]
+    pub struct RecvError(pub(super) ());
+
+    impl fmt::Display for RecvError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("channel closed")
+        }
+    }
+
+    impl std::error::Error for RecvError {}
+}
+
+use error::{RecvError, SendError};
+
+/// The sender is gone. In `state`, beside `version << 1`.
+const CLOSED: u64 = 1;
+const VERSION_ONE: u64 = 2;
+
+struct Shared<T> {
+    value: RwLock<T>,
+    /// `version << 1 | CLOSED`; the version is bumped after each change of `value`.
+    state: AtomicU64,
+    /// Receivers waiting in `changed` (woken with `notify_waiters` on each change).
+    changed: Notify,
+    /// The sender waiting in `closed` for the last receiver to go.
+    rx_gone: Notify,
+    rx_count: AtomicUsize,
+}
+
+/// Sends new values to the [`Receiver`]s.
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// Observes the latest value; clone it for more observers.
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+    /// The version this receiver has seen.
+    version: u64,
+}
+
+/// Creates a watch channel holding `init`. Works outside any runtime.
+///
+/// # Examples
+///
+/// ```
+/// let (_tx, rx) = weft_channel::watch::channel(5);
+/// assert_eq!(*rx.borrow(), 5);
+/// ```
+pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
+    let shared = Arc::new(Shared {
+        value: RwLock::new(init),
+        state: AtomicU64::new(0),
+        changed: Notify::new(),
+        rx_gone: Notify::new(),
+        rx_count: AtomicUsize::new(1),
+    });
+    (
+        Sender {
+            shared: shared.clone(),
+        },
+        Receiver { shared, version: 0 },
+    )
+}
+
+/// A borrow of the current value; holds the value's read lock while it lives.
+pub struct Ref<'a, T> {
+    guard: RwLockReadGuard<'a, T>,
+    has_changed: bool,
+}
+
+impl<T> Ref<'_, T> {
+    /// Whether this value had not been marked seen by the receiver when it was borrowed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = weft_channel::watch::channel(0);
+    /// tx.send(1).unwrap();
+    /// assert!(rx.borrow_and_update().has_changed());
+    /// assert!(!rx.borrow().has_changed());
+    /// ```
+    pub fn has_changed(&self) -> bool {
+        self.has_changed
+    }
+}
+
+impl<T> Deref for Ref<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+fn version(state: u64) -> u64 {
+    state >> 1
+}
+
+impl<T> Receiver<T> {
+    /// Borrows the current value without marking it seen.
+    ///
+    /// Holds a read lock: the sender blocks (its thread, not just its task) until the `Ref`
+    /// is dropped. Do not keep it across an `.await`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::watch::channel(1);
+    /// tx.send(2).unwrap();
+    /// assert_eq!(*rx.borrow(), 2);
+    /// ```
+    pub fn borrow(&self) -> Ref<'_, T> {
+        let guard = self.shared.value.read();
+        let has_changed = version(self.shared.state.load(Acquire)) != self.version;
+        Ref { guard, has_changed }
+    }
+
+    /// Borrows the current value and marks it seen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = weft_channel::watch::channel(1);
+    /// tx.send(2).unwrap();
+    /// assert_eq!(*rx.borrow_and_update(), 2);
+    /// assert!(!rx.has_changed().unwrap());
+    /// ```
+    pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
+        let guard = self.shared.value.read();
+        // Under the read lock the version cannot move (the sender bumps it while writing).
+        let current = version(self.shared.state.load(Acquire));
+        let has_changed = current != self.version;
+        self.version = current;
+        Ref { guard, has_changed }
+    }
+
+    /// Whether a value not yet seen is there.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] if the sender is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::watch::channel(1);
+    /// assert!(!rx.has_changed().unwrap());
+    /// tx.send(2).unwrap();
+    /// assert!(rx.has_changed().unwrap());
+    /// ```
+    pub fn has_changed(&self) -> Result<bool, RecvError> {
+        let state = self.shared.state.load(Acquire);
+        if state & CLOSED != 0 {
+            return Err(RecvError(()));
+        }
+        Ok(version(state) != self.version)
+    }
+
+    /// Marks the current value seen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = weft_channel::watch::channel(1);
+    /// tx.send(2).unwrap();
+    /// rx.mark_unchanged();
+    /// assert!(!rx.has_changed().unwrap());
+    /// ```
+    pub fn mark_unchanged(&mut self) {
+        self.version = version(self.shared.state.load(Acquire));
+    }
+
+    /// Marks the current value unseen: the next `changed` returns at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, mut rx) = weft_channel::watch::channel(1);
+    /// rx.mark_changed();
+    /// assert!(rx.has_changed().unwrap());
+    /// ```
+    pub fn mark_changed(&mut self) {
+        self.version = self.version.wrapping_sub(1);
+    }
+
+    /// Waits for a value not yet seen, and marks it seen.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] if the sender is gone and no unseen value is left.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the version is marked seen only when the future completes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let (tx, mut rx) = weft_channel::watch::channel(0);
+    ///     std::thread::spawn(move || tx.send(1).unwrap());
+    ///     rx.changed().await.unwrap();
+    ///     assert_eq!(*rx.borrow(), 1);
+    /// });
+    /// ```
+    pub async fn changed(&mut self) -> Result<(), RecvError> {
+        changed(&self.shared, &mut self.version).await
+    }
+
+    /// Waits until the value satisfies `f` (checking the current value first), marks it seen
+    /// and returns a borrow of it.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] if the sender is gone before the condition holds.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let (tx, mut rx) = weft_channel::watch::channel(0);
+    ///     std::thread::spawn(move || (1..=5).for_each(|i| tx.send(i).unwrap()));
+    ///     assert_eq!(*rx.wait_for(|v| *v == 5).await.unwrap(), 5);
+    /// });
+    /// ```
+    pub async fn wait_for(
+        &mut self,
+        mut f: impl FnMut(&T) -> bool,
+    ) -> Result<Ref<'_, T>, RecvError> {
+        let (shared, seen) = (&*self.shared, &mut self.version);
+        loop {
+            {
+                let guard = shared.value.read();
+                // Under the read lock the version cannot move.
+                let current = version(shared.state.load(Acquire));
+                if f(&guard) {
+                    let has_changed = current != *seen;
+                    *seen = current;
+                    return Ok(Ref { guard, has_changed });
+                }
+            }
+            changed(shared, seen).await?;
+        }
+    }
+
+    /// Whether both receivers watch the same channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, rx) = weft_channel::watch::channel(0);
+    /// assert!(rx.same_channel(&rx.clone()));
+    /// ```
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+/// [`Receiver::changed`], on the receiver's fields.
+async fn changed<T>(shared: &Shared<T>, seen: &mut u64) -> Result<(), RecvError> {
+    poll_fn(coop::poll_proceed).await;
+    loop {
+        // Created before the check, so a change after the check wakes it.
+        let notified = pin!(shared.changed.notified());
+        let state = shared.state.load(Acquire);
+        if version(state) != *seen {
+            *seen = version(state);
+            return Ok(());
+        }
+        if state & CLOSED != 0 {
+            return Err(RecvError(()));
+        }
+        notified.await;
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        self.shared.rx_count.fetch_add(1, Relaxed);
+        Receiver {
+            shared: self.shared.clone(),
+            version: self.version,
+        }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        if self.shared.rx_count.fetch_sub(1, AcqRel) == 1 {
+            self.shared.rx_gone.notify_waiters();
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("watch::Receiver")
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Sender<T> {
+    /// Replaces the value and notifies the receivers.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value if no receiver is alive (the value is not stored).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::watch::channel(0);
+    /// tx.send(1).unwrap();
+    /// drop(rx);
+    /// assert!(tx.send(2).is_err());
+    /// ```
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        if self.shared.rx_count.load(Acquire) == 0 {
+            return Err(SendError(value));
+        }
+        drop(self.send_replace(value));
+        Ok(())
+    }
+
+    /// Replaces the value whether or not a receiver is alive; returns the old value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::watch::channel(1);
+    /// assert_eq!(tx.send_replace(2), 1);
+    /// ```
+    pub fn send_replace(&self, value: T) -> T {
+        let old = {
+            let mut slot = self.shared.value.write();
+            let old = std::mem::replace(&mut *slot, value);
+            self.shared.state.fetch_add(VERSION_ONE, Release);
+            old
+        };
+        self.shared.changed.notify_waiters();
+        old
+    }
+
+    /// Modifies the value in place and notifies the receivers.
+    ///
+    /// `f` runs under the value's write lock: keep it short, and do not touch this channel
+    /// from it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::watch::channel(vec![1]);
+    /// tx.send_modify(|v| v.push(2));
+    /// assert_eq!(*rx.borrow(), [1, 2]);
+    /// ```
+    pub fn send_modify(&self, f: impl FnOnce(&mut T)) {
+        self.send_if_modified(|v| {
+            f(v);
+            true
+        });
+    }
+
+    /// Modifies the value in place; notifies the receivers only if `f` returns `true`.
+    ///
+    /// `f` runs under the value's write lock, as for [`send_modify`](Self::send_modify).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::watch::channel(1);
+    /// assert!(!tx.send_if_modified(|_| false));
+    /// assert!(!rx.has_changed().unwrap());
+    /// ```
+    pub fn send_if_modified(&self, f: impl FnOnce(&mut T) -> bool) -> bool {
+        let modified = {
+            let mut slot = self.shared.value.write();
+            let modified = f(&mut slot);
+            if modified {
+                self.shared.state.fetch_add(VERSION_ONE, Release);
+            }
+            modified
+        };
+        if modified {
+            self.shared.changed.notify_waiters();
+        }
+        modified
+    }
+
+    /// Borrows the current value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::watch::channel(3);
+    /// assert_eq!(*tx.borrow(), 3);
+    /// ```
+    pub fn borrow(&self) -> Ref<'_, T> {
+        Ref {
+            guard: self.shared.value.read(),
+            has_changed: false,
+        }
+    }
+
+    /// A new receiver, which has seen the current value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::watch::channel(0);
+    /// drop(rx);
+    /// let rx = tx.subscribe();
+    /// assert_eq!(tx.receiver_count(), 1);
+    /// # drop(rx);
+    /// ```
+    pub fn subscribe(&self) -> Receiver<T> {
+        self.shared.rx_count.fetch_add(1, Relaxed);
+        let version = version(self.shared.state.load(Acquire));
+        Receiver {
+            shared: self.shared.clone(),
+            version,
+        }
+    }
+
+    /// Number of live receivers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::watch::channel(0);
+    /// let _rx2 = rx.clone();
+    /// assert_eq!(tx.receiver_count(), 2);
+    /// ```
+    pub fn receiver_count(&self) -> usize {
+        self.shared.rx_count.load(Acquire)
+    }
+
+    /// Whether every receiver is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::watch::channel(0);
+    /// drop(rx);
+    /// assert!(tx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.receiver_count() == 0
+    }
+
+    /// Waits until every receiver is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let (tx, rx) = weft_channel::watch::channel(0);
+    ///     std::thread::spawn(move || drop(rx));
+    ///     tx.closed().await;
+    /// });
+    /// ```
+    pub async fn closed(&self) {
+        loop {
+            let notified = pin!(self.shared.rx_gone.notified());
+            if self.is_closed() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        self.shared.state.fetch_or(CLOSED, AcqRel);
+        self.shared.changed.notify_waiters();
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("watch::Sender").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,110 @@
+//! The cooperative-budget hook: receive-side futures ask it first and yield when it says so.
+//!
+//! The hook is process-global, so this file installs one hook (a thread-local budget, like
+//! weft's) and every test here runs with it.
+
+use std::cell::Cell;
+use std::task::{Context, Poll};
+
+use futures::task::noop_waker_ref;
+use futures::FutureExt;
+use weft_channel::{broadcast, coop, mpsc, oneshot, watch, Queue};
+
+thread_local! {
+    static BUDGET: Cell<Option<u32>> = const { Cell::new(None) };
+    static CALLS: Cell<u32> = const { Cell::new(0) };
+}
+
+fn hook(cx: &mut Context<'_>) -> Poll<()> {
+    CALLS.with(|c| c.set(c.get() + 1));
+    BUDGET.with(|b| match b.get() {
+        None => Poll::Ready(()),
+        Some(0) => {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+        Some(n) => {
+            b.set(Some(n - 1));
+            Poll::Ready(())
+        }
+    })
+}
+
+fn install() {
+    coop::set_budget_hook(hook);
+    assert!(coop::has_budget_hook());
+}
+
+#[test]
+fn spent_budget_makes_receives_pending_without_consuming() {
+    install();
+    let mut cx = Context::from_waker(noop_waker_ref());
+    let (tx, mut rx) = mpsc::channel(8);
+    let (utx, mut urx) = mpsc::unbounded_channel();
+    let (otx, mut orx) = oneshot::channel();
+    let (btx, mut brx) = broadcast::channel(8);
+    let (wtx, mut wrx) = watch::channel(0);
+    let q = Queue::new(0);
+    tx.try_send(1).unwrap();
+    utx.send(1).unwrap();
+    otx.send(1).unwrap();
+    btx.send(1).unwrap();
+    wtx.send(1).unwrap();
+    q.put_nowait(1).unwrap();
+
+    BUDGET.with(|b| b.set(Some(0)));
+    assert!(rx.poll_recv(&mut cx).is_pending());
+    assert!(urx.poll_recv(&mut cx).is_pending());
+    assert!(orx.poll_unpin(&mut cx).is_pending());
+    assert!(brx.poll_recv(&mut cx).is_pending());
+    assert!(Box::pin(wrx.changed()).poll_unpin(&mut cx).is_pending());
+    assert!(Box::pin(q.get()).poll_unpin(&mut cx).is_pending());
+
+    // Nothing was consumed: with budget, everything is still there.
+    BUDGET.with(|b| b.set(Some(100)));
+    assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
+    assert_eq!(urx.poll_recv(&mut cx), Poll::Ready(Some(1)));
+    assert_eq!(orx.poll_unpin(&mut cx), Poll::Ready(Ok(1)));
+    assert_eq!(brx.poll_recv(&mut cx), Poll::Ready(Ok(1)));
+    assert!(Box::pin(wrx.changed()).poll_unpin(&mut cx).is_ready());
+    assert_eq!(Box::pin(q.get()).poll_unpin(&mut cx), Poll::Ready(1));
+    BUDGET.with(|b| b.set(None));
+}
+
+#[test]
+fn a_busy_receiver_yields_every_budget() {
+    install();
+    // A task that always finds a message would never yield; with a budget of 3 it returns
+    // Pending (after waking itself) every 3 messages.
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    for i in 0..10 {
+        tx.send(i).unwrap();
+    }
+    let mut cx = Context::from_waker(noop_waker_ref());
+    let mut per_poll = Vec::new();
+    let mut got = 0;
+    while got < 10 {
+        // One poll of the task: a fresh budget, then receive until told to yield.
+        BUDGET.with(|b| b.set(Some(3)));
+        let mut this_poll = 0;
+        loop {
+            match rx.poll_recv(&mut cx) {
+                Poll::Ready(Some(_)) => {
+                    got += 1;
+                    this_poll += 1;
+                }
+                Poll::Ready(None) => unreachable!(),
+                Poll::Pending => break,
+            }
+            if got == 10 {
+                break;
+            }
+        }
+        per_poll.push(this_poll);
+    }
+    let pendings = per_poll.len() - 1;
+    assert_eq!(per_poll, [3, 3, 3, 1]);
+    BUDGET.with(|b| b.set(None));
+    assert!(pendings >= 3, "yielded {pendings} times");
+    assert!(CALLS.with(|c| c.get()) > 0);
+}

@@ -1,0 +1,197 @@
+//! [`UnixStream`].
+
+use std::fmt;
+use std::io;
+use std::net::Shutdown;
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+
+use crate::io::{Direction, PollEvented};
+use crate::net::async_io::impl_async_io;
+
+/// A Unix domain stream socket.
+///
+/// Like [`TcpStream`](crate::net::TcpStream): [`futures_io::AsyncRead`] and
+/// [`futures_io::AsyncWrite`] for `UnixStream` and `&UnixStream`; closing through
+/// `AsyncWrite` shuts down the write side only.
+///
+/// # Examples
+///
+/// ```
+/// use futures_util::{AsyncReadExt, AsyncWriteExt};
+/// use weft_reactor::net::UnixStream;
+/// # let driver = weft_reactor::Driver::new().unwrap();
+/// # let handle = driver.handle();
+/// # let rt = weft_executor::Runtime::with_park(driver);
+/// # let _enter = handle.enter();
+/// # rt.block_on(async {
+/// let (mut a, mut b) = UnixStream::pair()?;
+/// a.write_all(b"ping").await?;
+/// a.close().await?;
+/// let mut got = String::new();
+/// b.read_to_string(&mut got).await?;
+/// assert_eq!(got, "ping");
+/// # Ok::<(), std::io::Error>(())
+/// # }).unwrap();
+/// ```
+pub struct UnixStream {
+    io: PollEvented<mio::net::UnixStream>,
+}
+
+impl UnixStream {
+    /// Connects to the socket at `path`.
+    ///
+    /// # Errors
+    ///
+    /// As `connect(2)`: `NotFound` if nothing is at `path`, `ConnectionRefused` if nothing
+    /// listens there, `WouldBlock` if the listener's backlog is full.
+    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let io = PollEvented::new_connecting(mio::net::UnixStream::connect(path)?)?;
+        io.readiness(Direction::Write).await?;
+        if let Some(e) = io.get_ref().take_error()? {
+            return Err(e);
+        }
+        Ok(UnixStream { io })
+    }
+
+    pub(crate) fn from_mio(stream: mio::net::UnixStream) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            io: PollEvented::new(stream)?,
+        })
+    }
+
+    /// A pair of connected sockets.
+    ///
+    /// # Errors
+    ///
+    /// As `socketpair(2)`, or when no weft runtime is running on this thread.
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = mio::net::UnixStream::pair()?;
+        Ok((UnixStream::from_mio(a)?, UnixStream::from_mio(b)?))
+    }
+
+    /// Adopts a standard stream into the current runtime (switching it to non-blocking).
+    ///
+    /// # Errors
+    ///
+    /// When no weft runtime is running on this thread, or registration fails.
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        UnixStream::from_mio(mio::net::UnixStream::from_std(stream))
+    }
+
+    /// Deregisters the stream and returns it as a standard one (still non-blocking).
+    ///
+    /// # Errors
+    ///
+    /// When deregistration fails.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        self.io.into_inner().map(Into::into)
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// As `getsockname(2)`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    ///
+    /// As `getpeername(2)`.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Shuts down the read side, the write side, or both.
+    ///
+    /// # Errors
+    ///
+    /// As `shutdown(2)`.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    ///
+    /// # Errors
+    ///
+    /// As `getsockopt(2)`.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+
+    /// Waits until the stream may be readable (see
+    /// [`TcpStream::readable`](crate::net::TcpStream::readable)).
+    ///
+    /// # Errors
+    ///
+    /// When the runtime that owns the stream has shut down.
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.readiness(Direction::Read).await
+    }
+
+    /// Waits until the stream may be writable.
+    ///
+    /// # Errors
+    ///
+    /// When the runtime that owns the stream has shut down.
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.readiness(Direction::Write).await
+    }
+
+    /// Reads what is available now, else `WouldBlock`.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or as `read(2)`.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::io::Read;
+        self.io.try_io(Direction::Read, |mut s| s.read(buf))
+    }
+
+    /// Writes what fits now, else `WouldBlock`.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or as `write(2)`.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        use std::io::Write;
+        self.io.try_io(Direction::Write, |mut s| s.write(buf))
+    }
+}
+
+impl_async_io!(
+    UnixStream,
+    [],
+    |s| s.io,
+    close = |s| s.shutdown(Shutdown::Write)
+);
+impl_async_io!(
+    &UnixStream,
+    [],
+    |s| s.io,
+    close = |s| s.shutdown(Shutdown::Write)
+);
+
+impl fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.io.fmt(f)
+    }
+}
+
+impl std::os::fd::AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+impl std::os::fd::AsFd for UnixStream {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
