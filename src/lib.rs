@@ -148,13 +148,31 @@ pub fn create_task<F: Future + 'static>(fut: F) -> JoinHandle<F::Output> {
 ///     assert_eq!(n, 3_628_800);
 /// });
 /// ```
+///
+/// On a paused clock (tests), the clock does not jump ahead while `f` runs: a blocking job is
+/// work in progress, not idleness.
 #[track_caller]
 pub fn to_thread<F, T>(f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    task::spawn_blocking(f)
+    match runtime::inhibit_auto_advance() {
+        None => task::spawn_blocking(f),
+        Some(guard) => {
+            // The guard travels with the result and is dropped on this thread once the result
+            // is in, so the clock cannot advance between the end of `f` and its wake-up.
+            let job = task::spawn_blocking(move || (f(), guard));
+            spawn(async move {
+                match job.await {
+                    Ok((v, _guard)) => v,
+                    Err(e) => std::panic::resume_unwind(e.try_into_panic().unwrap_or_else(
+                        |_cancelled| Box::new("the blocking job was cancelled"),
+                    )),
+                }
+            })
+        }
+    }
 }
 
 #[doc(hidden)]
@@ -203,3 +221,8 @@ pub mod __select_private {
     pub use crate::select::random_start;
 }
 // --- structured concurrency (end) ---
+
+// --- compat (begin) ---
+#[cfg(feature = "hyper")]
+pub mod compat;
+// --- compat (end) ---

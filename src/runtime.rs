@@ -159,6 +159,40 @@ impl Builder {
     }
 }
 
+thread_local! {
+    /// The driver handle of the facade runtime running on this thread (set by `block_on`).
+    static CURRENT: std::cell::RefCell<Option<weft_reactor::Handle>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Sets `CURRENT` for the duration of a `block_on`.
+struct Current(Option<weft_reactor::Handle>);
+
+impl Current {
+    fn enter(handle: &weft_reactor::Handle) -> Current {
+        Current(CURRENT.with(|c| c.replace(Some(handle.clone()))))
+    }
+}
+
+impl Drop for Current {
+    fn drop(&mut self) {
+        let prev = self.0.take();
+        CURRENT.with(|c| *c.borrow_mut() = prev);
+    }
+}
+
+/// A guard that keeps this thread's paused clock from jumping ahead, if the clock is paused.
+pub(crate) fn inhibit_auto_advance() -> Option<weft_reactor::AutoAdvanceGuard> {
+    CURRENT.with(|c| {
+        let c = c.borrow();
+        let handle = c.as_ref()?;
+        handle
+            .timer()
+            .is_paused()
+            .then(|| handle.inhibit_auto_advance())
+    })
+}
+
 /// Lets the timer and channel crates, which cannot depend on the executor, spend the
 /// executor's cooperative budget. The hooks are process-wide and harmless off weft threads
 /// (the budget is unconstrained there).
@@ -192,6 +226,7 @@ impl Runtime {
     #[track_caller]
     pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
         let _enter = self.handle.enter();
+        let _current = Current::enter(&self.handle);
         self.exec().block_on(fut)
     }
 

@@ -28,3 +28,21 @@ async fn paused_main() -> Duration {
 fn main_with_start_paused() {
     assert_eq!(paused_main(), Duration::from_millis(1500));
 }
+
+#[weft::test(start_paused = true)]
+async fn to_thread_holds_the_paused_clock() {
+    // While the blocking job runs, the idle runtime must not jump to the sleep's deadline.
+    let start = weft::time::Instant::now();
+    let sleeper = weft::spawn(weft::sleep(std::time::Duration::from_secs(3600)));
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let job = weft::to_thread(move || {
+        rx.recv().unwrap(); // released below, from another thread, after a real pause
+    });
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        tx.send(()).unwrap();
+    });
+    job.await.unwrap();
+    assert!(start.elapsed() < std::time::Duration::from_secs(3600));
+    sleeper.cancel();
+}

@@ -28,6 +28,7 @@
 //! | `mpsc` bounded receive | 1 `fetch_sub` | no | no |
 //! | `mpsc` unbounded `send` | 1 CAS (+2 per 31 messages) | no | no (block reused) |
 //! | `mpsc` unbounded receive | 0 (+1 per 31 messages) | no | no |
+//! | `mpsc` receiver asleep: park / the send that wakes it | +1 CAS / +1 `fetch_sub` | no | no |
 //! | `oneshot` create / send / receive | 0 / 1 CAS / 1 `fetch_and` | no | 1 block per channel |
 //! | `Mutex` lock / unlock, `RwLock` read or write / release | 1 CAS / 1 CAS | no | no |
 //! | `Semaphore` acquire / release | 1 CAS / 1 CAS | no | no |

@@ -89,7 +89,14 @@ pub(crate) struct Core {
     counters: Counters,
     /// Set when a task panicked under `UnhandledPanic::ShutdownRuntime`.
     panicked: Cell<Option<TaskId>>,
+    /// When the driver was last polled (see `on_budget_spent`).
+    last_park: Cell<Instant>,
 }
+
+/// How long CPU-heavy tasks (ones that spend their whole budget) may keep the driver from
+/// being polled: timers and I/O are then checked at least this often, not only every
+/// `event_interval` polls.
+const MAX_DRIVER_DELAY: Duration = Duration::from_millis(1);
 
 /// A single-threaded executor: a run queue, the tasks it owns, and something to park in.
 ///
@@ -303,6 +310,7 @@ impl Runtime {
                 observing,
                 counters: Counters::default(),
                 panicked: Cell::new(None),
+                last_park: Cell::new(Instant::now()),
             }),
         }
     }
@@ -614,6 +622,20 @@ impl Core {
             observe::bump(&self.counters.parks);
         }
         self.park.borrow_mut().park(timeout);
+        self.last_park.set(Instant::now());
+    }
+
+    /// A task just spent its whole budget: a sign of CPU-heavy work, where `event_interval`
+    /// polls can take far longer than usual. Poll the driver (timers, I/O) if the last park
+    /// is more than `MAX_DRIVER_DELAY` ago, so deadlines are not missed by whole batches.
+    /// Reads the clock only on such polls, never on the common path.
+    #[cold]
+    fn on_budget_spent(&self) {
+        if self.last_park.get().elapsed() >= MAX_DRIVER_DELAY {
+            self.drain_remote();
+            self.park(Some(Duration::ZERO));
+            self.drain_remote();
+        }
     }
 
     /// Moves the wakes that arrived from elsewhere onto the local queue.
@@ -661,7 +683,14 @@ impl Core {
         };
         let prev = self.current.replace(Some(task));
         // SAFETY: owner thread, held, not complete.
-        let outcome = coop::with_budget(self.config.budget, || unsafe { raw::poll_task(task) });
+        let (outcome, spent) = coop::with_budget(self.config.budget, || {
+            // SAFETY: owner thread, held, not complete.
+            let outcome = unsafe { raw::poll_task(task) };
+            (outcome, !coop::has_budget_remaining())
+        });
+        if spent {
+            self.on_budget_spent();
+        }
         self.current.set(prev);
         header.clear(RUNNING);
         if self.observing {

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mio::{Events, Poll, Registry, Token};
-use weft_executor::park::{Park, Unpark};
+use weft_executor::park::{Park, ParkStats, Unpark};
 use weft_timer::driver::Timer;
 use weft_timer::Instant;
 
@@ -79,6 +79,8 @@ pub struct Driver {
     handle: Handle,
     /// The registered I/O sources; events for them go to [`IoDriver::dispatch`].
     io: IoDriver,
+    /// What the driver did, for the runtime's metrics.
+    stats: ParkStats,
 }
 
 /// A cheap, cloneable handle to a [`Driver`]'s registry and timer, for the types that
@@ -201,6 +203,7 @@ impl Driver {
             armed: None,
             handle,
             io,
+            stats: ParkStats::default(),
         })
     }
 
@@ -257,7 +260,7 @@ impl Driver {
             }
         }
         self.poll(wait);
-        self.timer.process();
+        self.stats.timers_fired += self.timer.process() as u64;
     }
 
     /// Parks on a paused clock: nothing really waits for a timer; when nothing else is ready,
@@ -265,14 +268,14 @@ impl Driver {
     fn park_paused(&mut self, timeout: Option<Duration>) {
         let woken = self.poll(Some(Duration::ZERO));
         if woken || timeout == Some(Duration::ZERO) {
-            self.timer.process();
+            self.stats.timers_fired += self.timer.process() as u64;
             return;
         }
         if self.shared.inhibitors.load(Ordering::Acquire) > 0 {
             // Work in flight elsewhere: wait for it (its guard's drop wakes us), as on a
             // real clock, but with time standing still.
             self.poll(timeout);
-            self.timer.process();
+            self.stats.timers_fired += self.timer.process() as u64;
             return;
         }
         match self.timer.next_deadline() {
@@ -288,7 +291,7 @@ impl Driver {
                 self.poll(timeout);
             }
         }
-        self.timer.process();
+        self.stats.timers_fired += self.timer.process() as u64;
     }
 
     /// Arms the precise timer for `deadline` (`until` from now), unless it already is.
@@ -323,6 +326,7 @@ impl Driver {
                 }
                 _ => {
                     woken = true;
+                    self.stats.io_events += 1;
                     self.io.dispatch(event);
                 }
             }
@@ -350,6 +354,10 @@ impl Park for Driver {
 
     fn unparker(&self) -> Arc<dyn Unpark> {
         self.shared.clone()
+    }
+
+    fn stats(&self) -> ParkStats {
+        self.stats
     }
 }
 

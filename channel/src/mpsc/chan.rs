@@ -1,22 +1,36 @@
-//! What the bounded and unbounded cores share: the receive protocol and the sender count.
+//! What the bounded and unbounded cores share: the receive protocol and the receiver's waker.
 //!
-//! Each core keeps a state word with a `RX_WAITING` bit. The receive protocol is
-//! *try, register, try again*:
+//! Each core keeps, in its state word, a bit and a small counter for the receiver:
+//! `RX_WAITING` (the receiver sleeps; its waker is in the [`RxWaker`] cell) and `WAKERS` (how
+//! many senders are reading that cell right now). The receive protocol is *try, register, try
+//! again*:
 //!
 //! 1. `try_pop`: take the message at the head if it is published.
-//! 2. Otherwise register the waker in `rx_waker` and CAS `RX_WAITING` into the state word,
-//!    but only if the state shows no claimed-but-unread position (`park`). A sender's claim
-//!    CAS reads (and clears) `RX_WAITING` in the same RMW that claims its slot, so either the
-//!    sender sees the bit and wakes us after publishing, or our CAS sees its claim and we go
-//!    back to 1. No wakeup can be lost, and a sender that finds no waiter pays nothing extra.
+//! 2. Otherwise `park`: store the waker (only if it changed) and CAS `RX_WAITING` into the
+//!    state word, but only if the state shows no claimed-but-unread position. A sender's claim
+//!    CAS reads `RX_WAITING` in the same RMW that claims its slot and turns it into a `WAKERS`
+//!    increment, so either the sender sees the bit and wakes us after publishing, or our CAS
+//!    sees its claim and we go back to 1. No wakeup can be lost, and a sender that finds no
+//!    waiter pays nothing extra.
 //! 3. A position claimed but not yet published (`Busy`: a sender on another thread between
 //!    its CAS and its store) is waited out by spinning briefly, then by waking ourselves and
-//!    returning `Pending`. On one thread this state is never observed: there is no `.await`
-//!    between a sender's claim and its publish.
+//!    returning `Pending`. So are senders still reading our waker, but only when the waker
+//!    must be *replaced* (another task now receives). On one thread neither is ever observed:
+//!    a send runs to completion without an `.await`.
+//!
+//! # The waker cell
+//!
+//! The cell is written only by the receiver, and only while `RX_WAITING` is clear and
+//! `WAKERS` is 0, so no sender reads it or can start to (only the receiver sets
+//! `RX_WAITING`). It is read only by senders whose CAS turned `RX_WAITING` into a `WAKERS`
+//! increment; each decrements `WAKERS` (release) when done. Concurrent readers are fine: they
+//! only call `wake_by_ref`. The receiver keeps its waker registered between messages and
+//! re-parks with an unchanged waker at once, even while an earlier sender is still inside
+//! `wake_by_ref`: a parked receive costs no waker clone, no drop and no spin.
 
-use std::task::{Context, Poll};
-
-use futures_util::task::AtomicWaker;
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicU64, Ordering::AcqRel, Ordering::Acquire, Ordering::Release};
+use std::task::{Context, Poll, Waker};
 
 use crate::coop::ready_budget;
 use crate::util::Backoff;
@@ -32,14 +46,135 @@ pub(super) enum Pop<T> {
     Busy,
 }
 
-/// Result of trying to set `RX_WAITING`.
+/// Result of trying to park.
 pub(super) enum Park {
-    /// `RX_WAITING` is set: a sender will wake `rx_waker`.
+    /// `RX_WAITING` is set: a sender will wake the registered waker.
     Parked,
     /// The state changed (a claim arrived): try to pop again.
     Retry,
     /// Nothing is claimed and nothing will be.
     Closed,
+    /// Senders still read the waker cell, which must be replaced: try again shortly.
+    Busy,
+}
+
+/// Where the receiver's bits sit in a core's state word.
+#[derive(Clone, Copy)]
+pub(super) struct RxBits {
+    /// The receiver sleeps; its waker is registered.
+    pub(super) rx_waiting: u64,
+    /// One unit of the `WAKERS` counter.
+    pub(super) waker_one: u64,
+    /// The whole `WAKERS` counter field.
+    pub(super) waker_mask: u64,
+}
+
+impl RxBits {
+    /// What a sender's claim does to the state: `RX_WAITING` becomes one more waker.
+    pub(super) fn claim(self, next: u64) -> u64 {
+        if next & self.rx_waiting != 0 {
+            (next & !self.rx_waiting) + self.waker_one
+        } else {
+            next
+        }
+    }
+}
+
+/// The receiver's waker, guarded by `RX_WAITING` and `WAKERS` (see the module docs).
+pub(super) struct RxWaker {
+    cell: UnsafeCell<Option<Waker>>,
+}
+
+// SAFETY: the cell is accessed per the protocol in the module docs: written by the receiver
+// only while no sender reads it or can start to; read by senders only; `Waker: Send + Sync`.
+unsafe impl Send for RxWaker {}
+// SAFETY: as above.
+unsafe impl Sync for RxWaker {}
+
+impl RxWaker {
+    pub(super) fn new() -> Self {
+        RxWaker {
+            cell: UnsafeCell::new(None),
+        }
+    }
+
+    /// Receiver side: registers `waker` and sets `RX_WAITING`, unless `verdict(state)` says
+    /// not to park (a claim arrived, or the channel is finished).
+    ///
+    /// # Safety
+    ///
+    /// Only the channel's single receiver may call this.
+    pub(super) unsafe fn park(
+        &self,
+        state: &AtomicU64,
+        waker: &Waker,
+        bits: RxBits,
+        verdict: impl Fn(u64) -> Option<Park>,
+    ) -> Park {
+        let mut s = state.load(Acquire);
+        loop {
+            if let Some(v) = verdict(s) {
+                return v;
+            }
+            // SAFETY: only we write the cell, and senders only read it.
+            let stored = unsafe { &*self.cell.get() };
+            let same = stored.as_ref().is_some_and(|w| w.will_wake(waker));
+            if s & bits.rx_waiting != 0 {
+                if same {
+                    return Park::Parked;
+                }
+                // Take the cell back (so no new sender reads it) before replacing the waker.
+                match state.compare_exchange_weak(s, s & !bits.rx_waiting, AcqRel, Acquire) {
+                    Ok(_) => s &= !bits.rx_waiting,
+                    Err(actual) => s = actual,
+                }
+                continue;
+            }
+            let wakers = s & bits.waker_mask;
+            if !same {
+                if wakers != 0 {
+                    return Park::Busy; // senders still read the old waker
+                }
+                // SAFETY: RX_WAITING is clear and WAKERS is 0: no sender reads the cell or can
+                // start to (only our CAS below sets RX_WAITING), and only we write it.
+                unsafe { *self.cell.get() = Some(waker.clone()) };
+            }
+            if wakers == bits.waker_mask {
+                return Park::Busy; // the counter is full: one more claim could not count
+            }
+            match state.compare_exchange_weak(s, s | bits.rx_waiting, AcqRel, Acquire) {
+                Ok(_) => return Park::Parked,
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    /// Sender side, after its CAS turned `RX_WAITING` into a `WAKERS` increment: wakes the
+    /// receiver by reference, then decrements `WAKERS`.
+    ///
+    /// # Safety
+    ///
+    /// The caller's CAS on `state` cleared `RX_WAITING` and added `bits.waker_one`.
+    pub(super) unsafe fn wake(&self, state: &AtomicU64, bits: RxBits) {
+        // SAFETY: per the caller's contract, the receiver does not write the cell until
+        // `WAKERS` is back to 0, which needs our decrement below.
+        if let Some(w) = unsafe { &*self.cell.get() } {
+            w.wake_by_ref();
+        }
+        state.fetch_sub(bits.waker_one, Release);
+    }
+
+    /// Wakes the receiver if it sleeps (for the rare paths: senders gone, a permit dropped).
+    pub(super) fn notify(&self, state: &AtomicU64, bits: RxBits) {
+        let mut s = state.load(Acquire);
+        while s & bits.rx_waiting != 0 {
+            match state.compare_exchange_weak(s, bits.claim(s), AcqRel, Acquire) {
+                // SAFETY: our CAS turned RX_WAITING into a WAKERS increment.
+                Ok(_) => return unsafe { self.wake(state, bits) },
+                Err(actual) => s = actual,
+            }
+        }
+    }
 }
 
 /// The receiver's half of a core.
@@ -51,14 +186,13 @@ pub(super) trait RxCore<T> {
     /// Only the (single) receiver may call this, never concurrently with itself.
     unsafe fn try_pop(&self) -> Pop<T>;
 
-    /// Sets `RX_WAITING` if nothing is claimed past the head (see the module docs).
+    /// Registers `waker` and sets `RX_WAITING` if nothing is claimed past the head (see the
+    /// module docs).
     ///
     /// # Safety
     ///
     /// As for [`try_pop`](Self::try_pop) (it reads the receiver's head).
-    unsafe fn park(&self) -> Park;
-
-    fn rx_waker(&self) -> &AtomicWaker;
+    unsafe fn park(&self, waker: &Waker) -> Park;
 }
 
 /// The receive protocol of the module docs.
@@ -71,27 +205,26 @@ pub(super) unsafe fn poll_recv<T, C: RxCore<T>>(core: &C, cx: &mut Context<'_>) 
     let mut backoff = Backoff::new();
     loop {
         // SAFETY: the caller is the single receiver.
-        match unsafe { core.try_pop() } {
+        let busy = match unsafe { core.try_pop() } {
             Pop::Value(v) => return Poll::Ready(Some(v)),
             Pop::Closed => return Poll::Ready(None),
-            Pop::Busy => {
-                if backoff.is_completed() {
-                    // The sender's thread was probably preempted inside its window: let the
-                    // executor run something else and come back.
-                    cx.waker().wake_by_ref();
-                    return Poll::Pending;
-                }
-                backoff.snooze();
-                continue;
+            Pop::Busy => true,
+            // SAFETY: the caller is the single receiver.
+            Pop::Empty => match unsafe { core.park(cx.waker()) } {
+                Park::Parked => return Poll::Pending,
+                Park::Closed => return Poll::Ready(None),
+                Park::Retry => false,
+                Park::Busy => true,
+            },
+        };
+        if busy {
+            if backoff.is_completed() {
+                // The sender's thread was probably preempted inside its window: let the
+                // executor run something else and come back.
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
             }
-            Pop::Empty => {}
-        }
-        core.rx_waker().register(cx.waker());
-        // SAFETY: the caller is the single receiver.
-        match unsafe { core.park() } {
-            Park::Parked => return Poll::Pending,
-            Park::Closed => return Poll::Ready(None),
-            Park::Retry => continue,
+            backoff.snooze();
         }
     }
 }

@@ -5,13 +5,14 @@
 //!
 //! # The state word
 //!
-//! `state = index << SHIFT | TX_GONE | RX_WAITING | RX_CLOSED`, where `index` counts
+//! `state = index << SHIFT | WAKERS | TX_GONE | RX_WAITING | RX_CLOSED` (`WAKERS`: a 4-bit
+//! count of senders reading the receiver's waker, see `chan.rs`), where `index` counts
 //! positions: each block has `LAP` of them, the last of which (`offset == BLOCK_CAP`) is not a
 //! slot but a marker meaning "the next block is being installed".
 //!
 //! # Per message
 //!
-//! * send: **one CAS** on `state` (`index+1`, clear `RX_WAITING`), a plain write of the value
+//! * send: **one CAS** on `state` (`index+1`; `RX_WAITING` becomes a `WAKERS` increment), a plain write of the value
 //!   and a release store of the slot's `full` flag; wake the receiver if the CAS saw
 //!   `RX_WAITING`. Once per block (every 31 messages) the sender that takes the block's last
 //!   slot also installs the next block: a `fetch_add` to skip the marker and a `swap` to take
@@ -36,17 +37,22 @@ use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering::*};
+use std::task::Waker;
 
-use futures_util::task::AtomicWaker;
-
-use super::chan::{Park, Pop, RxCore};
+use super::chan::{Park, Pop, RxBits, RxCore, RxWaker};
 use crate::notify::Notify;
 use crate::util::Backoff;
 
 const RX_CLOSED: u64 = 1 << 0;
 const RX_WAITING: u64 = 1 << 1;
 const TX_GONE: u64 = 1 << 2;
-const SHIFT: u32 = 3;
+/// `RX_WAITING` and the 4-bit `WAKERS` counter (bits 3..7), see `chan.rs`.
+const RX_BITS: RxBits = RxBits {
+    rx_waiting: RX_WAITING,
+    waker_one: 1 << 3,
+    waker_mask: 0xf << 3,
+};
+const SHIFT: u32 = 7;
 /// Slots per block.
 const BLOCK_CAP: usize = 31;
 /// Positions per block: the slots plus the marker.
@@ -95,7 +101,7 @@ pub(crate) struct List<T> {
     /// One finished block kept for reuse, so steady traffic does not allocate.
     spare: AtomicPtr<Block<T>>,
     rx: UnsafeCell<RxPos<T>>,
-    rx_waker: AtomicWaker,
+    rx_waker: RxWaker,
     pub(crate) tx_count: AtomicUsize,
     pub(crate) closed_notify: Notify,
 }
@@ -117,7 +123,7 @@ impl<T> List<T> {
                 index: 0,
                 block: first,
             }),
-            rx_waker: AtomicWaker::new(),
+            rx_waker: RxWaker::new(),
             tx_count: AtomicUsize::new(1),
             closed_notify: Notify::new(),
         }
@@ -167,7 +173,9 @@ impl<T> List<T> {
                 // Prepare before the CAS, to keep the marker window short.
                 next_block = self.take_block();
             }
-            let next = (state + (1 << SHIFT)) & !RX_WAITING;
+            let next = state + (1 << SHIFT);
+            // A claim turns RX_WAITING, if set, into one more waker.
+            let next = RX_BITS.claim(next);
             match self
                 .state
                 .compare_exchange_weak(state, next, AcqRel, Acquire)
@@ -187,7 +195,8 @@ impl<T> List<T> {
                     unsafe { (*slot.value.get()).write(value) };
                     slot.full.store(true, Release);
                     if state & RX_WAITING != 0 {
-                        self.rx_waker.wake();
+                        // SAFETY: our claim CAS turned RX_WAITING into a WAKERS increment.
+                        unsafe { self.rx_waker.wake(&self.state, RX_BITS) };
                     }
                     if !next_block.is_null() {
                         self.recycle(next_block);
@@ -220,7 +229,7 @@ impl<T> List<T> {
     pub(crate) fn close_tx(&self) {
         let prev = self.state.fetch_or(TX_GONE, AcqRel);
         if prev & RX_WAITING != 0 {
-            self.rx_waker.wake();
+            self.rx_waker.notify(&self.state, RX_BITS);
         }
     }
 
@@ -279,32 +288,20 @@ impl<T> RxCore<T> for List<T> {
         }
     }
 
-    unsafe fn park(&self) -> Park {
+    unsafe fn park(&self, waker: &Waker) -> Park {
         // SAFETY: the caller is the single receiver.
         let head = unsafe { (*self.rx.get()).index };
-        let mut state = self.state.load(Acquire);
-        loop {
+        let verdict = |state: u64| {
             if index(state) != head {
-                return Park::Retry;
+                Some(Park::Retry)
+            } else if Self::nothing_more(state) {
+                Some(Park::Closed)
+            } else {
+                None
             }
-            if Self::nothing_more(state) {
-                return Park::Closed;
-            }
-            if state & RX_WAITING != 0 {
-                return Park::Parked;
-            }
-            match self
-                .state
-                .compare_exchange_weak(state, state | RX_WAITING, AcqRel, Acquire)
-            {
-                Ok(_) => return Park::Parked,
-                Err(actual) => state = actual,
-            }
-        }
-    }
-
-    fn rx_waker(&self) -> &AtomicWaker {
-        &self.rx_waker
+        };
+        // SAFETY: the caller is the single receiver.
+        unsafe { self.rx_waker.park(&self.state, waker, RX_BITS, verdict) }
     }
 }
 

@@ -16,9 +16,15 @@
 //! | unbounded `send` | 1 CAS (+1 `fetch_add` and 1 `swap` per 31 messages) | no | only if no block is spare |
 //! | unbounded `recv` / `try_recv` | 0 (+1 `swap` per 31 messages) | no | no |
 //!
-//! When the receiver is asleep, a send additionally wakes it through an `AtomicWaker`; when
-//! senders queue on a full bounded channel, they wait in a FIFO list behind a
-//! `parking_lot::Mutex` (slow path only).
+//! When the receiver is asleep (the common case between two tasks on one thread), its park
+//! is one more CAS (its waker stays registered: no clone), and the send that wakes it pays
+//! one more RMW after `wake_by_ref` (see `chan.rs`). When senders queue on a full bounded
+//! channel, they wait in a FIFO list behind a `parking_lot::Mutex` (slow path only).
+//!
+//! The claimed-but-not-yet-published window (a sender on another thread between its CAS and
+//! its store) is waited out by the receiver: a short spin, then `wake_by_ref` + `Pending`.
+//! It cannot occur on one thread. This is the only spin, and it is why the message path is
+//! lock-free rather than wait-free (the same trade as crossbeam's and std's channels).
 //!
 //! # Examples
 //!
@@ -57,7 +63,7 @@ pub use unbounded::{UnboundedReceiver, UnboundedSender};
 ///
 /// # Panics
 ///
-/// If `capacity` is 0 or larger than 2²⁷ (134,217,728).
+/// If `capacity` is 0 or larger than 2²⁶ (67,108,864).
 ///
 /// # Examples
 ///
@@ -71,7 +77,7 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(capacity > 0, "mpsc bounded channel requires capacity > 0");
     assert!(
         capacity <= ring::MAX_CAPACITY,
-        "mpsc bounded channel capacity too large (max 2^27)"
+        "mpsc bounded channel capacity too large (max 2^26)"
     );
     bounded::new(capacity)
 }

@@ -3,10 +3,10 @@
 //! # The state word
 //!
 //! ```text
-//!  63            32 31                4   3        2          1          0
-//! ┌────────────────┬───────────────────┬─────────┬──────────┬──────────┬──────────┐
-//! │ tail (< 2·cap) │ reserved (≤ cap)  │ TX_GONE │TX_WAITING│RX_WAITING│RX_CLOSED │
-//! └────────────────┴───────────────────┴─────────┴──────────┴──────────┴──────────┘
+//!  63          36 35               8 7      4    3        2          1          0
+//! ┌──────────────┬──────────────────┬─────────┬───────┬──────────┬──────────┬─────────┐
+//! │tail (< 2·cap)│ reserved (≤ cap) │ WAKERS  │TX_GONE│TX_WAITING│RX_WAITING│RX_CLOSED│
+//! └──────────────┴──────────────────┴─────────┴───────┴──────────┴──────────┴─────────┘
 //! ```
 //!
 //! * `tail` is the next position to claim, counted modulo `2·cap` (slot = `tail mod cap`),
@@ -17,9 +17,10 @@
 //!
 //! # Per message
 //!
-//! * `send`/`try_send` fast path: **one CAS** (`reserved+1`, `tail+1`, clear `RX_WAITING`),
-//!   then a plain write of the value and a release store of the slot's `full` flag. If the CAS
-//!   saw `RX_WAITING`, the sender also wakes the receiver (slow path).
+//! * `send`/`try_send` fast path: **one CAS** (`reserved+1`, `tail+1`), then a plain write of
+//!   the value and a release store of the slot's `full` flag. If the CAS saw `RX_WAITING`, it
+//!   turned it into a `WAKERS` increment: the sender wakes the receiver by reference and
+//!   decrements `WAKERS` (one more RMW, only when the receiver sleeps; see `chan.rs`).
 //! * receive: an acquire load of the slot's `full` flag, a read, then **one `fetch_sub`** of
 //!   `reserved` (which frees the capacity and tells whether senders wait for it).
 //! * `reserve` is one CAS (`reserved+1`); sending through the permit is one CAS (`tail+1`).
@@ -42,29 +43,34 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
 use std::task::{Context, Poll, Waker};
 
-use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
 
-use super::chan::{Park, Pop, RxCore};
+use super::chan::{Park, Pop, RxBits, RxCore, RxWaker};
 use super::error::TrySendError;
 use crate::notify::Notify;
 use crate::util::{Key, WaitList, WakeList};
 
 /// The receiver is closed or dropped: sends fail. Set once.
 const RX_CLOSED: u64 = 1 << 0;
-/// The receiver sleeps waiting for a message; the next claim clears it and wakes `rx_waker`.
+/// The receiver sleeps waiting for a message; the next claim turns it into a waker.
 const RX_WAITING: u64 = 1 << 1;
 /// Senders are queued in `send_waiters`. Only changed under that lock.
 const TX_WAITING: u64 = 1 << 2;
 /// Every `Sender` is gone. Set once.
 const TX_GONE: u64 = 1 << 3;
-const RESERVED_SHIFT: u32 = 4;
+/// `RX_WAITING` and the 4-bit `WAKERS` counter (bits 4..8), see `chan.rs`.
+const RX_BITS: RxBits = RxBits {
+    rx_waiting: RX_WAITING,
+    waker_one: 1 << 4,
+    waker_mask: 0xf << 4,
+};
+const RESERVED_SHIFT: u32 = 8;
 const RESERVED_ONE: u64 = 1 << RESERVED_SHIFT;
 const RESERVED_MASK: u64 = ((1 << 28) - 1) << RESERVED_SHIFT;
-const TAIL_SHIFT: u32 = 32;
+const TAIL_SHIFT: u32 = 36;
 
-/// The largest capacity of a bounded channel (so `reserved` fits 28 bits and `2·cap` 32).
-pub(crate) const MAX_CAPACITY: usize = 1 << 27;
+/// The largest capacity of a bounded channel (so `reserved` fits 28 bits and `2·cap` 28).
+pub(crate) const MAX_CAPACITY: usize = 1 << 26;
 
 fn reserved(state: u64) -> usize {
     ((state & RESERVED_MASK) >> RESERVED_SHIFT) as usize
@@ -72,6 +78,11 @@ fn reserved(state: u64) -> usize {
 
 fn tail(state: u64) -> usize {
     (state >> TAIL_SHIFT) as usize
+}
+
+/// A claim turns `RX_WAITING`, if set, into one more waker (see `chan.rs`).
+fn claim(next: u64) -> u64 {
+    RX_BITS.claim(next)
 }
 
 fn with_tail(state: u64, tail: usize) -> u64 {
@@ -97,7 +108,7 @@ pub(crate) struct Ring<T> {
     slots: Box<[Slot<T>]>,
     /// The receiver's next position, in `[0, 2·cap)`. Receiver only.
     head: UnsafeCell<usize>,
-    rx_waker: AtomicWaker,
+    rx_waker: RxWaker,
     send_waiters: Mutex<WaitList<SendWaiter>>,
     /// Live `Sender`s (permits borrow or own a `Sender`, so they count too).
     pub(crate) tx_count: AtomicUsize,
@@ -125,7 +136,7 @@ impl<T> Ring<T> {
             cap,
             slots,
             head: UnsafeCell::new(0),
-            rx_waker: AtomicWaker::new(),
+            rx_waker: RxWaker::new(),
             send_waiters: Mutex::new(WaitList::new()),
             tx_count: AtomicUsize::new(1),
             closed_notify: Notify::new(),
@@ -168,7 +179,7 @@ impl<T> Ring<T> {
             if state & TX_WAITING != 0 || reserved(state) == self.cap {
                 return Err(TrySendError::Full(value));
             }
-            let next = with_tail(state + RESERVED_ONE, self.next_pos(tail(state))) & !RX_WAITING;
+            let next = claim(with_tail(state + RESERVED_ONE, self.next_pos(tail(state))));
             match self
                 .state
                 .compare_exchange_weak(state, next, AcqRel, Acquire)
@@ -207,7 +218,7 @@ impl<T> Ring<T> {
     pub(crate) fn send_reserved(&self, value: T) {
         let mut state = self.state.load(Acquire);
         loop {
-            let next = with_tail(state, self.next_pos(tail(state))) & !RX_WAITING;
+            let next = claim(with_tail(state, self.next_pos(tail(state))));
             match self
                 .state
                 .compare_exchange_weak(state, next, AcqRel, Acquire)
@@ -226,7 +237,8 @@ impl<T> Ring<T> {
         unsafe { (*slot.value.get()).write(value) };
         slot.full.store(true, Release);
         if wake_rx {
-            self.rx_waker.wake();
+            // SAFETY: our claim CAS turned RX_WAITING into a WAKERS increment.
+            unsafe { self.rx_waker.wake(&self.state, RX_BITS) };
         }
     }
 
@@ -239,7 +251,7 @@ impl<T> Ring<T> {
         }
         if !from_rx && prev & RX_WAITING != 0 {
             // A closed receiver waits for outstanding permits before it ends.
-            self.rx_waker.wake();
+            self.rx_waker.notify(&self.state, RX_BITS);
         }
     }
 
@@ -288,7 +300,7 @@ impl<T> Ring<T> {
     pub(crate) fn close_tx(&self) {
         let prev = self.state.fetch_or(TX_GONE, AcqRel);
         if prev & RX_WAITING != 0 {
-            self.rx_waker.wake();
+            self.rx_waker.notify(&self.state, RX_BITS);
         }
     }
 
@@ -333,32 +345,20 @@ impl<T> RxCore<T> for Ring<T> {
         }
     }
 
-    unsafe fn park(&self) -> Park {
+    unsafe fn park(&self, waker: &Waker) -> Park {
         // SAFETY: the caller is the single receiver.
         let head = unsafe { *self.head.get() };
-        let mut state = self.state.load(Acquire);
-        loop {
+        let verdict = |state: u64| {
             if tail(state) != head {
-                return Park::Retry;
+                Some(Park::Retry)
+            } else if state & TX_GONE != 0 || (state & RX_CLOSED != 0 && reserved(state) == 0) {
+                Some(Park::Closed)
+            } else {
+                None
             }
-            if state & TX_GONE != 0 || (state & RX_CLOSED != 0 && reserved(state) == 0) {
-                return Park::Closed;
-            }
-            if state & RX_WAITING != 0 {
-                return Park::Parked;
-            }
-            match self
-                .state
-                .compare_exchange_weak(state, state | RX_WAITING, AcqRel, Acquire)
-            {
-                Ok(_) => return Park::Parked,
-                Err(actual) => state = actual,
-            }
-        }
-    }
-
-    fn rx_waker(&self) -> &AtomicWaker {
-        &self.rx_waker
+        };
+        // SAFETY: the caller is the single receiver.
+        unsafe { self.rx_waker.park(&self.state, waker, RX_BITS, verdict) }
     }
 }
 
