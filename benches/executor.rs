@@ -1,6 +1,12 @@
 //! Executor benches: weft beside tokio's current_thread runtime, async-executor's
 //! `LocalExecutor` and futures' `LocalPool`, on the same workloads in the same run.
 //!
+//! Workloads: `spawn_many`, `yield_many`, `ping_pong` (one message bounced over
+//! `futures::channel::mpsc`, the same channel for every runtime: the executors' own cost),
+//! `ping_pong_native` (the same over each runtime's own channel: weft's `sync::mpsc`, tokio's
+//! `sync::mpsc`, async-channel for async-executor, futures' mpsc for LocalPool) and
+//! `chained_spawn`. weft runs twice: as built by default and with metrics on.
+//!
 //! Every measurement is taken inside a spawned main task (runtimes poll the `block_on`
 //! future on a special path), with the runtime built outside the timed region.
 //!
@@ -81,6 +87,30 @@ macro_rules! workloads {
             start.elapsed()
         }
 
+        /// The same bounce over each runtime's own channel (`nchan`, `nsend`, `nrecv`).
+        pub async fn ping_pong_native() -> Duration {
+            let start = Instant::now();
+            let (mut to_b, mut from_a) = nchan();
+            let (mut to_a, mut from_b) = nchan();
+            let b = spawn(async move {
+                while let Some(v) = nrecv(&mut from_a).await {
+                    nsend(&mut to_a, v + 1).await;
+                }
+            });
+            let a = spawn(async move {
+                let mut v = 0;
+                for _ in 0..PING_PONGS {
+                    nsend(&mut to_b, v).await;
+                    v = nrecv(&mut from_b).await.unwrap();
+                }
+                drop(to_b);
+                v
+            });
+            assert_eq!(join(a).await, PING_PONGS);
+            join(b).await;
+            start.elapsed()
+        }
+
         fn chain(depth: usize, done: oneshot::Sender<usize>) {
             if depth == 0 {
                 let _ = done.send(CHAIN_DEPTH);
@@ -110,7 +140,17 @@ mod on_weft {
     async fn join<T>(h: weft::JoinHandle<T>) -> T {
         h.await.unwrap()
     }
+    use weft::sync::mpsc as native;
     use weft::yield_now;
+    fn nchan() -> (native::Sender<usize>, native::Receiver<usize>) {
+        native::channel(1)
+    }
+    async fn nsend(tx: &mut native::Sender<usize>, v: usize) {
+        tx.send(v).await.unwrap();
+    }
+    async fn nrecv(rx: &mut native::Receiver<usize>) -> Option<usize> {
+        rx.recv().await
+    }
     workloads!();
 
     pub fn runner(metrics: bool) -> impl FnMut(Workload) -> Duration {
@@ -139,7 +179,17 @@ mod on_tokio {
     async fn join<T>(h: tokio::task::JoinHandle<T>) -> T {
         h.await.unwrap()
     }
+    use tokio::sync::mpsc as native;
     use tokio::task::yield_now;
+    fn nchan() -> (native::Sender<usize>, native::Receiver<usize>) {
+        native::channel(1)
+    }
+    async fn nsend(tx: &mut native::Sender<usize>, v: usize) {
+        tx.send(v).await.unwrap();
+    }
+    async fn nrecv(rx: &mut native::Receiver<usize>) -> Option<usize> {
+        rx.recv().await
+    }
     workloads!();
 
     type SendWorkload = fn() -> std::pin::Pin<Box<dyn Future<Output = Duration> + Send>>;
@@ -170,6 +220,15 @@ mod on_async_executor {
         h.await
     }
     use futures_lite::future::yield_now;
+    fn nchan() -> (async_channel::Sender<usize>, async_channel::Receiver<usize>) {
+        async_channel::bounded(1)
+    }
+    async fn nsend(tx: &mut async_channel::Sender<usize>, v: usize) {
+        tx.send(v).await.unwrap();
+    }
+    async fn nrecv(rx: &mut async_channel::Receiver<usize>) -> Option<usize> {
+        rx.recv().await.ok()
+    }
     workloads!();
 
     pub fn runner() -> impl FnMut(Workload) -> Duration {
@@ -203,6 +262,15 @@ mod on_local_pool {
         h.await
     }
     use futures_lite::future::yield_now;
+    fn nchan() -> (mpsc::Sender<usize>, mpsc::Receiver<usize>) {
+        mpsc::channel(1)
+    }
+    async fn nsend(tx: &mut mpsc::Sender<usize>, v: usize) {
+        tx.send(v).await.unwrap();
+    }
+    async fn nrecv(rx: &mut mpsc::Receiver<usize>) -> Option<usize> {
+        rx.next().await
+    }
     workloads!();
 
     pub fn runner() -> impl FnMut(Workload) -> Duration {
@@ -262,6 +330,7 @@ fn benches(c: &mut Criterion) {
     group!(c, "spawn_many", spawn_many, SPAWN_MANY);
     group!(c, "yield_many", yield_many, YIELD_TASKS * YIELDS);
     group!(c, "ping_pong", ping_pong, PING_PONGS);
+    group!(c, "ping_pong_native", ping_pong_native, PING_PONGS);
     group!(c, "chained_spawn", chained_spawn, CHAIN_DEPTH);
 }
 

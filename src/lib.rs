@@ -166,9 +166,11 @@ where
             spawn(async move {
                 match job.await {
                     Ok((v, _guard)) => v,
-                    Err(e) => std::panic::resume_unwind(e.try_into_panic().unwrap_or_else(
-                        |_cancelled| Box::new("the blocking job was cancelled"),
-                    )),
+                    Err(e) => {
+                        std::panic::resume_unwind(e.try_into_panic().unwrap_or_else(|_cancelled| {
+                            Box::new("the blocking job was cancelled")
+                        }))
+                    }
                 }
             })
         }
