@@ -196,12 +196,40 @@ pub(crate) fn inhibit_auto_advance() -> Option<weft_reactor::AutoAdvanceGuard> {
 /// Lets the timer and channel crates, which cannot depend on the executor, spend the
 /// executor's cooperative budget. The hooks are process-wide and harmless off weft threads
 /// (the budget is unconstrained there).
+///
+/// It also makes weft's clock the channel crate's default clock, so a
+/// [`RateLimiter`](crate::sync::RateLimiter) follows a paused runtime's time.
 fn install_budget_hooks() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         weft_timer::driver::set_budget_hook(weft_executor::coop::poll_proceed);
         weft_channel::coop::set_budget_hook(weft_executor::coop::poll_proceed);
+        weft_channel::set_default_clock(std::sync::Arc::new(WeftClock));
     });
+}
+
+/// weft's clock for the channel crate: the current runtime's time (paused or real), or the
+/// real clock off weft threads.
+struct WeftClock;
+
+/// The clock's origin: taken once, from the real clock.
+fn clock_origin() -> weft_timer::Instant {
+    static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    weft_timer::Instant::from_std(*ORIGIN.get_or_init(std::time::Instant::now))
+}
+
+impl weft_channel::Clock for WeftClock {
+    fn now(&self) -> std::time::Duration {
+        weft_timer::Instant::now().saturating_duration_since(clock_origin())
+    }
+
+    fn sleep_until(
+        &self,
+        deadline: std::time::Duration,
+    ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
+        // The sleep is made at its first poll, inside the runtime that awaits it.
+        Box::pin(async move { weft_timer::sleep_until(clock_origin() + deadline).await })
+    }
 }
 
 impl Runtime {

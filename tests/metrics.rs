@@ -73,3 +73,18 @@ fn cpu_heavy_tasks_do_not_hold_the_driver_back_for_a_whole_batch() {
         HOGS * SLICES
     );
 }
+
+#[weft::test(start_paused = true)]
+async fn rate_limiter_follows_the_paused_clock() {
+    // 10 tokens per second, burst 1: 50 acquisitions take 4.9 s of (paused) time.
+    let limiter = weft::sync::RateLimiter::new(10.0, 1);
+    let start = weft::time::Instant::now();
+    for _ in 0..50 {
+        limiter.acquire().await;
+    }
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(4890) && took <= Duration::from_millis(4910),
+        "{took:?}"
+    );
+}

@@ -78,7 +78,12 @@ pub fn set_default_clock(clock: Arc<dyn Clock>) -> bool {
 /// assert!(clock.now() >= t);
 /// ```
 pub fn default_clock() -> Arc<dyn Clock> {
-    DEFAULT_CLOCK.get_or_init(|| Arc::new(StdClock)).clone()
+    // Not `get_or_init`: asking before the runtime installs its clock must not lock in
+    // `StdClock` for the rest of the process.
+    DEFAULT_CLOCK
+        .get()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(StdClock))
 }
 
 /// Real time (`std::time::Instant`); sleeps are fired by one shared helper thread.
