@@ -82,8 +82,10 @@ pub(crate) struct Core {
     ids: Cell<(u64, u64)>,
     /// Started on first use.
     blocking: RefCell<Option<Arc<BlockingPool>>>,
-    /// Per-task poll time and wake time are kept (metrics or debug on).
-    tracking: bool,
+    /// Debug mode: every poll is timed, every wake stamped, per-task poll time kept.
+    debug_timing: bool,
+    /// After a poll there is something to do besides timing (a hook, the panic policy).
+    after_poll_needed: bool,
     /// Anything in `observe` is on: the one branch the hot path pays.
     observing: bool,
     counters: Counters,
@@ -91,6 +93,19 @@ pub(crate) struct Core {
     panicked: Cell<Option<TaskId>>,
     /// When the driver was last polled (see `on_budget_spent`).
     last_park: Cell<Instant>,
+}
+
+/// With metrics on (and debug off), one poll and one wake in this many are timed for the
+/// histograms: reading the clock on every poll would cost more than the poll itself
+/// (~20 ns). Counters stay exact.
+const SAMPLE_EVERY: u64 = 64;
+
+/// Counts one more event on `c`; true for the first and then every `SAMPLE_EVERY`-th.
+#[inline]
+fn sample(c: &Cell<u64>) -> bool {
+    let n = c.get();
+    c.set(n + 1);
+    n % SAMPLE_EVERY == 0
 }
 
 /// How long CPU-heavy tasks (ones that spend their whole budget) may keep the driver from
@@ -191,7 +206,9 @@ impl Builder {
     }
 
     /// Keeps runtime metrics (see [`Runtime::metrics`]); off by default. With metrics off
-    /// the run loop pays one predictable branch per poll for all of observation.
+    /// the run loop pays one predictable branch per poll for all of observation. With them
+    /// on, counters are exact and the duration histograms time one poll and one wake in 64
+    /// (all of them in [`debug`](Self::debug) mode).
     pub fn metrics(mut self, on: bool) -> Builder {
         self.config.observe.metrics = on;
         self
@@ -290,8 +307,11 @@ impl Runtime {
         });
         remote::register(&shared);
         let main_waker = Waker::from(Arc::new(MainWaker(shared.clone())));
-        let tracking = config.observe.metrics || config.observe.debug;
-        let observing = tracking
+        let debug_timing = config.observe.debug;
+        let after_poll_needed = config.observe.hooks.on_after_poll.is_some()
+            || config.observe.unhandled_panic != UnhandledPanic::Ignore;
+        let observing = config.observe.metrics
+            || debug_timing
             || config.observe.hooks.any()
             || config.observe.unhandled_panic != UnhandledPanic::Ignore;
         Runtime {
@@ -306,8 +326,9 @@ impl Runtime {
                 current: Cell::new(None),
                 ids: Cell::new((0, 0)),
                 blocking: RefCell::new(None),
-                tracking,
+                debug_timing,
                 observing,
+                after_poll_needed,
                 counters: Counters::default(),
                 panicked: Cell::new(None),
                 last_park: Cell::new(Instant::now()),
@@ -693,7 +714,7 @@ impl Core {
         }
         self.current.set(prev);
         header.clear(RUNNING);
-        if self.observing {
+        if started.is_some() || self.after_poll_needed {
             self.after_poll(task, started, outcome);
         }
         match outcome {
@@ -821,7 +842,7 @@ impl Core {
     }
 
     pub(crate) fn snapshot(&self) -> Vec<crate::task::TaskSnapshot> {
-        let now = self.tracking.then(Instant::now);
+        let now = Some(Instant::now());
         let owned = self.owned.borrow();
         owned
             .iter()
@@ -839,7 +860,7 @@ impl Core {
                     },
                     location: slot.location,
                     polls: u64::from(header.polls.get()),
-                    poll_time: self.tracking.then_some(slot.poll_time),
+                    poll_time: self.debug_timing.then_some(slot.poll_time),
                     since_wake: now.zip(slot.last_wake).map(|(n, w)| n - w),
                 })
             })
@@ -891,43 +912,76 @@ impl Core {
         }
     }
 
+    #[inline]
     fn observe_wake(&self, task: NonNull<Header>, remote: bool) {
-        if self.config.observe.metrics {
-            observe::bump(if remote {
+        // Stamp the wake time of every wake in debug mode, of one in `SAMPLE_EVERY` with
+        // metrics: the clock is read only for those.
+        let sampled = self.config.observe.metrics && {
+            let c = if remote {
                 &self.counters.remote_wakes
             } else {
                 &self.counters.local_wakes
-            });
-        }
-        // SAFETY: callers pass a live task of ours.
-        let header = unsafe { task.as_ref() };
-        if self.tracking && !header.has(NOTIFIED | COMPLETE) {
-            if let Some(slot) = self.owned.borrow_mut().get_mut(header.slot.get()) {
-                slot.last_wake = Some(Instant::now());
-            }
+            };
+            sample(c)
+        };
+        if sampled || self.debug_timing {
+            self.stamp_wake(task);
         }
     }
 
+    #[cold]
+    fn stamp_wake(&self, task: NonNull<Header>) {
+        // SAFETY: callers pass a live task of ours.
+        let header = unsafe { task.as_ref() };
+        if header.has(NOTIFIED | COMPLETE) {
+            return; // already queued: the first wake's stamp stands
+        }
+        if let Some(slot) = self.owned.borrow_mut().get_mut(header.slot.get()) {
+            slot.last_wake = Some(Instant::now());
+            header.set(WAKE_STAMPED);
+        }
+    }
+
+    #[inline]
     fn before_poll(&self, task: NonNull<Header>) -> Option<Instant> {
         if let Some(hook) = &self.config.observe.hooks.on_before_poll {
             hook(&self.task_info(task));
         }
-        if !self.tracking {
+        // SAFETY: live task of ours.
+        let stamped = unsafe { task.as_ref() }.has(WAKE_STAMPED);
+        let sampled = self.config.observe.metrics && sample(&self.counters.polls);
+        let time_it = sampled || self.debug_timing;
+        if !time_it && !stamped {
             return None;
         }
+        self.timed_poll_start(task, time_it, stamped)
+    }
+
+    #[cold]
+    fn timed_poll_start(
+        &self,
+        task: NonNull<Header>,
+        time_it: bool,
+        stamped: bool,
+    ) -> Option<Instant> {
         let now = Instant::now();
-        if self.config.observe.metrics {
-            observe::bump(&self.counters.polls);
+        if stamped {
             // SAFETY: live task of ours.
-            let slot = unsafe { task.as_ref() }.slot.get();
-            if let Some(woken) = self.owned.borrow().get(slot).and_then(|s| s.last_wake) {
+            let header = unsafe { task.as_ref() };
+            header.clear(WAKE_STAMPED);
+            let woken = self
+                .owned
+                .borrow()
+                .get(header.slot.get())
+                .and_then(|s| s.last_wake);
+            if let (true, Some(woken)) = (self.config.observe.metrics, woken) {
                 self.counters
                     .schedule_latency
                     .borrow_mut()
                     .record(now - woken);
             }
         }
-        Some(now)
+        time_it.then_some(now)
     }
 
     fn after_poll(
@@ -943,8 +997,10 @@ impl Core {
             if self.config.observe.metrics {
                 self.counters.poll_duration.borrow_mut().record(took);
             }
-            if let Some(slot) = self.owned.borrow_mut().get_mut(header.slot.get()) {
-                slot.poll_time += took;
+            if self.debug_timing {
+                if let Some(slot) = self.owned.borrow_mut().get_mut(header.slot.get()) {
+                    slot.poll_time += took;
+                }
             }
             if self.config.observe.debug && took > self.config.observe.slow_poll_threshold {
                 let info = self.task_info(task);

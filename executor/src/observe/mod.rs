@@ -156,8 +156,9 @@ pub struct RuntimeMetrics {
     pub timers_fired: u64,
     /// Live blocking-pool threads.
     pub blocking_threads: u64,
-    /// Time spent in each poll of a task.
+    /// Time spent in a poll of a task: one poll in 64 is timed (every poll in debug mode),
+    /// so the clock is not read on the hot path.
     pub poll_duration: Histogram,
-    /// Time from a task's wake to the start of its next poll.
+    /// Time from a task's wake to the start of its next poll, sampled like `poll_duration`.
     pub schedule_latency: Histogram,
 }

@@ -234,9 +234,10 @@ pub struct TaskSnapshot {
     pub location: &'static Location<'static>,
     /// How many times it was polled.
     pub polls: u64,
-    /// Total time spent in its polls (`None` unless the runtime keeps metrics or debug mode).
+    /// Total time spent in its polls (`None` unless the runtime is in debug mode).
     pub poll_time: Option<Duration>,
-    /// Time since it was last woken (`None` unless metrics or debug mode, or never woken).
+    /// Time since it was last woken (`None` unless debug mode, or a sampled wake with metrics
+    /// on, stamped it).
     pub since_wake: Option<Duration>,
 }
 

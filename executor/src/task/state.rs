@@ -30,6 +30,9 @@ pub(crate) mod flags {
     /// Somebody awaited (or will await) the result: a `JoinHandle` polled, or the handle was
     /// still alive when the task ended. Used by debug mode to report unobserved panics.
     pub(crate) const JOIN_INTEREST: u16 = 1 << 9;
+    /// Observation only: the owned slot holds the time of the wake that queued the task, to
+    /// be turned into a schedule latency at its next poll.
+    pub(crate) const WAKE_STAMPED: u16 = 1 << 10;
 }
 
 /// Where a task is in its life.
