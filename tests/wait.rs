@@ -259,3 +259,30 @@ fn gather_over_handles_returns_every_result() {
         assert!(results[2].as_ref().unwrap_err().is_cancelled());
     });
 }
+
+#[weft::test(start_paused = true)]
+async fn as_completed_yields_in_deadline_order_on_the_paused_clock() {
+    use futures_util::StreamExt;
+    use std::time::Duration;
+
+    let delays = [30u64, 10, 50, 20, 40];
+    let handles: Vec<_> = delays
+        .iter()
+        .map(|&ms| {
+            weft::spawn(async move {
+                weft::sleep(Duration::from_secs(ms)).await;
+                ms
+            })
+        })
+        .collect();
+    let start = weft::time::Instant::now();
+    let mut order = Vec::new();
+    let mut stream = weft::as_completed(handles);
+    while let Some(r) = stream.next().await {
+        let ms = r.unwrap();
+        // Each arrives exactly at its own (paused) deadline.
+        assert_eq!(start.elapsed().as_secs(), ms);
+        order.push(ms);
+    }
+    assert_eq!(order, [10, 20, 30, 40, 50]);
+}
