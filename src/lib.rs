@@ -183,7 +183,8 @@ pub mod __private {
     pub use std::future::poll_fn;
 }
 
-// --- structured concurrency (begin) ---
+// Structured concurrency (asyncio's TaskGroup, wait, as_completed, shield), JoinSet, and
+// the macros.
 mod current;
 mod join_set;
 mod select;
@@ -222,9 +223,7 @@ pub use weft_macros::test;
 pub mod __select_private {
     pub use crate::select::random_start;
 }
-// --- structured concurrency (end) ---
 
-// --- compat (begin) ---
+// Adapters for other crates' runtime traits.
 #[cfg(feature = "hyper")]
 pub mod compat;
-// --- compat (end) ---
