@@ -1,4 +1,5 @@
-//! A small HTTP/1.1 request-head parser for the `http_hello` example.
+//! A small HTTP/1.1 request-head parser for the `http_hello` example, and the step that
+//! turns a buffer of (pipelined) requests into their answers.
 //!
 //! It is deliberately strict and allocation-free: it reads the request line and the headers it
 //! needs (`Connection`, `Content-Length`, `Transfer-Encoding`) out of a byte buffer and says how
@@ -124,6 +125,53 @@ fn check_partial_request_line(buf: &[u8]) -> Result<(), ParseError> {
         return Err(ParseError::Malformed);
     }
     Ok(())
+}
+
+/// `200 OK` with the body "Hello, World!".
+pub const OK: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!";
+/// `404 Not Found`.
+pub const NOT_FOUND: &[u8] =
+    b"HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\nNot Found";
+
+/// The answer to a request that could not be parsed (the connection closes after it).
+pub fn error_response(e: ParseError) -> &'static [u8] {
+    match e {
+        ParseError::Malformed => {
+            b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 11\r\n\r\nBad Request"
+        }
+        ParseError::HeadTooLarge => {
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        }
+        ParseError::Unsupported => {
+            b"HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        }
+    }
+}
+
+/// Answers every complete request at the start of `buf`, appending the responses to `out`
+/// (so pipelined requests get one write). Returns how many bytes of `buf` were consumed and
+/// whether the connection must close after `out` is written (the client asked for it, or a
+/// request was bad). The same step serves the weft server and its tokio peer.
+pub fn answer(buf: &[u8], out: &mut Vec<u8>) -> (usize, bool) {
+    let mut consumed = 0;
+    loop {
+        match parse(&buf[consumed..]) {
+            Ok(Some((req, len))) => {
+                consumed += len;
+                let found = req.method == "GET" && req.path == "/";
+                out.extend_from_slice(if found { OK } else { NOT_FOUND });
+                if !req.keep_alive {
+                    return (consumed, true);
+                }
+            }
+            Ok(None) => return (consumed, false),
+            Err(e) => {
+                out.extend_from_slice(error_response(e));
+                return (consumed, true);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
