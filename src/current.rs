@@ -56,3 +56,51 @@ pub fn current_task() -> Option<TaskSnapshot> {
 pub fn all_tasks() -> Vec<TaskSnapshot> {
     task::all_tasks()
 }
+
+/// The current runtime's task dump: a readable table of every unfinished task (id, name,
+/// state, polls, poll time, time since its last wake, spawn location), as
+/// [`Runtime::dump`](crate::Runtime::dump) renders it.
+///
+/// # Panics
+///
+/// If no weft runtime is running on this thread.
+///
+/// # Examples
+///
+/// ```
+/// weft::run(async {
+///     let h = weft::task::Builder::new()
+///         .name("idle")
+///         .spawn(std::future::pending::<()>());
+///     weft::yield_now().await;
+///     let table = weft::dump();
+///     assert!(table.contains("idle") && table.contains("suspended"), "{table}");
+///     h.cancel();
+/// });
+/// ```
+#[track_caller]
+pub fn dump() -> String {
+    task::dump()
+}
+
+/// The current runtime's metrics, as [`Runtime::metrics`](crate::Runtime::metrics) reads
+/// them (counters are zero unless the runtime was built with `Builder::metrics(true)`).
+///
+/// # Panics
+///
+/// If no weft runtime is running on this thread.
+///
+/// # Examples
+///
+/// ```
+/// let rt = weft::Builder::new().metrics(true).build().unwrap();
+/// rt.block_on(async {
+///     weft::spawn(async { weft::yield_now().await }).await.unwrap();
+///     let m = weft::metrics();
+///     assert_eq!((m.tasks_spawned, m.polls, m.local_wakes), (1, 2, 1));
+/// });
+/// ```
+#[track_caller]
+pub fn metrics() -> crate::metrics::RuntimeMetrics {
+    weft_executor::metrics()
+}

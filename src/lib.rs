@@ -191,7 +191,7 @@ mod select;
 mod task_group;
 mod wait;
 
-pub use current::{all_tasks, current_task};
+pub use current::{all_tasks, current_task, dump, metrics};
 pub use join_set::JoinSet;
 pub use task_group::{GroupError, GroupWait, TaskFailure, TaskGroup};
 pub use wait::{as_completed, shield, wait, AsCompleted, ReturnWhen, Shield, Wait};

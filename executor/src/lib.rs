@@ -34,7 +34,7 @@ mod remote;
 mod runtime;
 pub mod task;
 
-pub use runtime::{Builder, Runtime};
+pub use runtime::{metrics, Builder, Runtime};
 
 /// Runtime metrics and observation types.
 pub mod metrics {

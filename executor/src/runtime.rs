@@ -88,6 +88,12 @@ pub(crate) struct Core {
     after_poll_needed: bool,
     /// Anything in `observe` is on: the one branch the hot path pays.
     observing: bool,
+    /// Which spawns and wakes are sampled (see [`sample_mask`]).
+    sample_mask: u64,
+    /// An `on_task_spawn` hook is set.
+    spawn_hook: bool,
+    /// A task's end needs more than counting: debug warnings or `on_task_terminate`.
+    terminate_slow: bool,
     counters: Counters,
     /// Set when a task panicked under `UnhandledPanic::ShutdownRuntime`.
     panicked: Cell<Option<TaskId>>,
@@ -95,17 +101,26 @@ pub(crate) struct Core {
     last_park: Cell<Instant>,
 }
 
-/// With metrics on (and debug off), one poll and one wake in this many are timed for the
+/// With metrics on (and debug off), one spawn and one wake in this many are sampled for the
 /// histograms: reading the clock on every poll would cost more than the poll itself
 /// (~20 ns). Counters stay exact.
-const SAMPLE_EVERY: u64 = 64;
+const SAMPLE_EVERY: u64 = 128;
 
-/// Counts one more event on `c`; true for the first and then every `SAMPLE_EVERY`-th.
-#[inline]
-fn sample(c: &Cell<u64>) -> bool {
-    let n = c.get();
-    c.set(n + 1);
-    n % SAMPLE_EVERY == 0
+/// Which schedules (spawns and wakes) are sampled, as a mask on their number: `n & mask ==
+/// 0`. A sampled schedule stamps the task (`WAKE_STAMPED`, and the time in its owned slot);
+/// the poll that follows a stamp is the one that is timed, and the time from the stamp to
+/// the poll is its schedule latency. So the hot path tests a flag it already holds, with
+/// no counter of its own: every schedule in debug mode or with an `on_before_poll` hook
+/// (every poll then takes the slow path), one in `SAMPLE_EVERY` with metrics, otherwise only
+/// the very first of each kind.
+fn sample_mask(metrics: bool, every: bool) -> u64 {
+    if every {
+        0
+    } else if metrics {
+        SAMPLE_EVERY - 1
+    } else {
+        u64::MAX
+    }
 }
 
 /// How long CPU-heavy tasks (ones that spend their whole budget) may keep the driver from
@@ -207,8 +222,8 @@ impl Builder {
 
     /// Keeps runtime metrics (see [`Runtime::metrics`]); off by default. With metrics off
     /// the run loop pays one predictable branch per poll for all of observation. With them
-    /// on, counters are exact and the duration histograms time one poll and one wake in 64
-    /// (all of them in [`debug`](Self::debug) mode).
+    /// on, counters are exact and the duration histograms time the polls that follow one
+    /// spawn in 128 and one wake in 128 (all of them in [`debug`](Self::debug) mode).
     pub fn metrics(mut self, on: bool) -> Builder {
         self.config.observe.metrics = on;
         self
@@ -310,6 +325,12 @@ impl Runtime {
         let debug_timing = config.observe.debug;
         let after_poll_needed = config.observe.hooks.on_after_poll.is_some()
             || config.observe.unhandled_panic != UnhandledPanic::Ignore;
+        let spawn_hook = config.observe.hooks.on_task_spawn.is_some();
+        let terminate_slow = debug_timing || config.observe.hooks.on_task_terminate.is_some();
+        let sample_mask = sample_mask(
+            config.observe.metrics,
+            debug_timing || config.observe.hooks.on_before_poll.is_some(),
+        );
         let observing = config.observe.metrics
             || debug_timing
             || config.observe.hooks.any()
@@ -328,6 +349,9 @@ impl Runtime {
                 blocking: RefCell::new(None),
                 debug_timing,
                 observing,
+                sample_mask,
+                spawn_hook,
+                terminate_slow,
                 after_poll_needed,
                 counters: Counters::default(),
                 panicked: Cell::new(None),
@@ -418,6 +442,30 @@ impl Drop for Enter {
     fn drop(&mut self) {
         CURRENT.with(|c| c.set(self.prev));
     }
+}
+
+/// The metrics of the runtime running on this thread (see [`Runtime::metrics`]; asyncio has
+/// no equivalent, tokio's is `Handle::current().metrics()`).
+///
+/// # Panics
+///
+/// If no weft runtime is running on this thread.
+///
+/// # Examples
+///
+/// ```
+/// let rt = weft_executor::Builder::new()
+///     .metrics(true)
+///     .build_with_park(weft_executor::park::ThreadPark::new());
+/// rt.block_on(async {
+///     weft_executor::spawn(async {}).await.unwrap();
+///     let m = weft_executor::metrics();
+///     assert_eq!((m.tasks_spawned, m.tasks_completed, m.polls), (1, 1, 1));
+/// });
+/// ```
+#[track_caller]
+pub fn metrics() -> RuntimeMetrics {
+    expect_current("metrics", |core| core.metrics())
 }
 
 /// Runs `f` with the current core. `None` outside a runtime.
@@ -696,7 +744,7 @@ impl Core {
         }
         header.set(RUNNING);
         header.set_state(TaskState::Running);
-        header.polls.set(header.polls.get().wrapping_add(1));
+        header.polls.set(header.polls.get() + 1);
         let started = if self.observing {
             self.before_poll(task)
         } else {
@@ -859,7 +907,7 @@ impl Core {
                         _ => Priority::Low,
                     },
                     location: slot.location,
-                    polls: u64::from(header.polls.get()),
+                    polls: header.polls.get(),
                     poll_time: self.debug_timing.then_some(slot.poll_time),
                     since_wake: now.zip(slot.last_wake).map(|(n, w)| n - w),
                 })
@@ -869,15 +917,28 @@ impl Core {
 
     fn metrics(&self) -> RuntimeMetrics {
         let c = &self.counters;
+        let on = self.config.observe.metrics;
+        let alive = self.owned.borrow().len() as u64;
         let park = self.park.borrow().stats();
         let queue = self.queue.borrow();
         RuntimeMetrics {
-            tasks_spawned: c.spawned.get(),
-            tasks_completed: c.completed.get(),
-            tasks_alive: self.owned.borrow().len() as u64,
-            polls: c.polls.get(),
-            local_wakes: c.local_wakes.get(),
-            remote_wakes: c.remote_wakes.get(),
+            tasks_spawned: if on { c.spawned.get() } else { 0 },
+            // Every spawned task is alive until it completes.
+            tasks_completed: if on {
+                c.spawned.get().saturating_sub(alive)
+            } else {
+                0
+            },
+            tasks_alive: alive,
+            // Finished tasks' polls, plus those of the live ones.
+            polls: if on {
+                c.polls.get() + self.live_polls()
+            } else {
+                0
+            },
+            // Counted whenever anything observes (one test less per wake); shown with metrics.
+            local_wakes: if on { c.local_wakes.get() } else { 0 },
+            remote_wakes: if on { c.remote_wakes.get() } else { 0 },
             run_queue_depth: queue.len() as u64,
             max_run_queue_depth: queue.max_depth() as u64,
             parks: c.parks.get(),
@@ -887,6 +948,17 @@ impl Core {
             poll_duration: c.poll_duration.borrow().clone(),
             schedule_latency: c.schedule_latency.borrow().clone(),
         }
+    }
+
+    /// The polls of the tasks still owned (see [`poll_sampled`]: no counter per poll).
+    fn live_polls(&self) -> u64 {
+        self.owned
+            .borrow()
+            .iter()
+            .filter_map(|s| s.task)
+            // SAFETY: tasks in the owned list are live.
+            .map(|t| unsafe { t.as_ref() }.polls.get())
+            .sum()
     }
 
     fn task_info(&self, task: NonNull<Header>) -> TaskInfo {
@@ -902,29 +974,40 @@ impl Core {
         }
     }
 
-    #[cold]
+    /// Counts a spawn (reported with metrics) and stamps the task if the spawn is sampled
+    /// (see [`sample_mask`]); runs the `on_task_spawn` hook.
+    #[inline]
     fn observe_spawn(&self, task: NonNull<Header>) {
-        if self.config.observe.metrics {
-            observe::bump(&self.counters.spawned);
+        let n = self.counters.spawned.get();
+        self.counters.spawned.set(n + 1);
+        if n & self.sample_mask == 0 || self.spawn_hook {
+            self.observe_spawn_slow(task, n & self.sample_mask == 0);
+        }
+    }
+
+    #[cold]
+    fn observe_spawn_slow(&self, task: NonNull<Header>, sampled: bool) {
+        if sampled {
+            self.stamp_wake(task);
         }
         if let Some(hook) = &self.config.observe.hooks.on_task_spawn {
             hook(&self.task_info(task));
         }
     }
 
+    /// Counts a wake (whether or not metrics are on: they are reported only if they are),
+    /// and stamps the task if the wake is sampled (see [`sample_mask`]). The clock is read
+    /// only for those.
     #[inline]
     fn observe_wake(&self, task: NonNull<Header>, remote: bool) {
-        // Stamp the wake time of every wake in debug mode, of one in `SAMPLE_EVERY` with
-        // metrics: the clock is read only for those.
-        let sampled = self.config.observe.metrics && {
-            let c = if remote {
-                &self.counters.remote_wakes
-            } else {
-                &self.counters.local_wakes
-            };
-            sample(c)
+        let c = if remote {
+            &self.counters.remote_wakes
+        } else {
+            &self.counters.local_wakes
         };
-        if sampled || self.debug_timing {
+        let n = c.get();
+        c.set(n + 1);
+        if n & self.sample_mask == 0 {
             self.stamp_wake(task);
         }
     }
@@ -942,46 +1025,43 @@ impl Core {
         }
     }
 
+    /// Runs the `on_before_poll` hook and starts timing the poll if its schedule was sampled
+    /// (stamped; with a hook, every schedule is). Otherwise one test of a flag at hand.
     #[inline]
     fn before_poll(&self, task: NonNull<Header>) -> Option<Instant> {
-        if let Some(hook) = &self.config.observe.hooks.on_before_poll {
-            hook(&self.task_info(task));
-        }
         // SAFETY: live task of ours.
-        let stamped = unsafe { task.as_ref() }.has(WAKE_STAMPED);
-        let sampled = self.config.observe.metrics && sample(&self.counters.polls);
-        let time_it = sampled || self.debug_timing;
-        if !time_it && !stamped {
-            return None;
+        if unsafe { task.as_ref() }.has(WAKE_STAMPED) {
+            return self.before_poll_slow(task);
         }
-        self.timed_poll_start(task, time_it, stamped)
+        None
     }
 
     #[cold]
-    fn timed_poll_start(
-        &self,
-        task: NonNull<Header>,
-        time_it: bool,
-        stamped: bool,
-    ) -> Option<Instant> {
-        let now = Instant::now();
-        if stamped {
-            // SAFETY: live task of ours.
-            let header = unsafe { task.as_ref() };
-            header.clear(WAKE_STAMPED);
-            let woken = self
-                .owned
-                .borrow()
-                .get(header.slot.get())
-                .and_then(|s| s.last_wake);
-            if let (true, Some(woken)) = (self.config.observe.metrics, woken) {
-                self.counters
-                    .schedule_latency
-                    .borrow_mut()
-                    .record(now - woken);
-            }
+    fn before_poll_slow(&self, task: NonNull<Header>) -> Option<Instant> {
+        if let Some(hook) = &self.config.observe.hooks.on_before_poll {
+            hook(&self.task_info(task));
         }
-        time_it.then_some(now)
+        self.timed_poll_start(task)
+    }
+
+    #[cold]
+    fn timed_poll_start(&self, task: NonNull<Header>) -> Option<Instant> {
+        let now = Instant::now();
+        // SAFETY: live task of ours.
+        let header = unsafe { task.as_ref() };
+        header.clear(WAKE_STAMPED);
+        let woken = self
+            .owned
+            .borrow()
+            .get(header.slot.get())
+            .and_then(|s| s.last_wake);
+        if let (true, Some(woken)) = (self.config.observe.metrics, woken) {
+            self.counters
+                .schedule_latency
+                .borrow_mut()
+                .record(now - woken);
+        }
+        Some(now)
     }
 
     fn after_poll(
@@ -1033,12 +1113,24 @@ impl Core {
         }
     }
 
+    /// A task leaves the owned list: its polls join the runtime's total (`tasks_completed`
+    /// is `spawned - alive`, with no counter of its own). Debug warnings and the
+    /// `on_task_terminate` hook take the slow path.
+    #[inline]
     fn observe_terminate(&self, task: NonNull<Header>) {
         // SAFETY: live task of ours.
         let header = unsafe { task.as_ref() };
-        if self.config.observe.metrics {
-            observe::bump(&self.counters.completed);
+        let c = &self.counters.polls;
+        c.set(c.get() + header.polls.get());
+        if self.terminate_slow {
+            self.observe_terminate_slow(task);
         }
+    }
+
+    #[cold]
+    fn observe_terminate_slow(&self, task: NonNull<Header>) {
+        // SAFETY: live task of ours.
+        let header = unsafe { task.as_ref() };
         if self.config.observe.debug && header.has(PANICKED) && !header.has(HANDLE) {
             let info = self.task_info(task);
             log::warn!(

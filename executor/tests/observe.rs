@@ -370,18 +370,50 @@ fn metrics_of_a_known_workload(debug: bool) {
     assert_eq!(m.local_wakes, 10 * 3);
     assert_eq!(m.remote_wakes, 1);
     if debug {
-        // Every poll timed, every wake stamped.
+        // Every spawn and wake stamped, so every poll timed.
         assert_eq!(m.poll_duration.count(), 42);
-        assert_eq!(m.schedule_latency.count(), 31);
+        assert_eq!(m.schedule_latency.count(), 42);
     } else {
-        // One in 64, starting with the first: the clock is not read on every poll. Wakes
-        // are sampled per kind: the first local and the first remote one.
-        assert_eq!(m.poll_duration.count(), 1);
-        assert_eq!(m.schedule_latency.count(), 2);
+        // One schedule in 128 of each kind, from the first, is sampled: the first spawn, the
+        // first local wake and the first remote one; the polls after them are timed. The
+        // clock is not read on every poll.
+        assert_eq!(m.poll_duration.count(), 3);
+        assert_eq!(m.schedule_latency.count(), 3);
     }
     assert!(m.max_run_queue_depth >= 10);
     assert_eq!(m.run_queue_depth, 0);
     assert!(m.parks >= 1);
+}
+
+/// Sampling is exact: spawns and wakes number 0, 128, 256, ... of each kind are stamped, and
+/// the poll after each is timed.
+#[test]
+fn metrics_sample_one_schedule_in_128() {
+    let yields = if cfg!(miri) { 255 } else { 1279 };
+    let rt = Builder::new()
+        .metrics(true)
+        .build_with_park(ThreadPark::new());
+    rt.block_on(async {
+        spawn(async move {
+            for _ in 0..yields {
+                yield_now().await;
+            }
+        })
+        .await
+        .unwrap();
+        // Live tasks' polls count too, before they end.
+        let pending = spawn(std::future::pending::<()>());
+        yield_now().await;
+        assert_eq!(weft_executor::metrics().polls, yields + 1 + 1);
+        pending.abort();
+    });
+    let m = rt.metrics();
+    assert_eq!(m.polls, yields + 2);
+    assert_eq!(m.local_wakes, yields);
+    // Spawn 0, and wakes 0, 128, ... (10 of 1279, or 2 of 255).
+    let sampled = 1 + yields.div_ceil(128);
+    assert_eq!(m.poll_duration.count(), sampled);
+    assert_eq!(m.schedule_latency.count(), sampled);
 }
 
 #[test]

@@ -98,8 +98,11 @@ impl Default for ObserveConfig {
 /// Counters and histograms (kept only with `metrics` on).
 #[derive(Default)]
 pub(crate) struct Counters {
+    /// Counted whenever anything observes (reported only with metrics). Tasks completed are
+    /// `spawned - alive`.
     pub(crate) spawned: Cell<u64>,
-    pub(crate) completed: Cell<u64>,
+    /// Polls of the tasks that ended, plus 2^32 for each wrap of a live task's 32-bit count
+    /// (live tasks' counts are added when the metrics are read: no counter per poll).
     pub(crate) polls: Cell<u64>,
     pub(crate) local_wakes: Cell<u64>,
     pub(crate) remote_wakes: Cell<u64>,
@@ -156,9 +159,11 @@ pub struct RuntimeMetrics {
     pub timers_fired: u64,
     /// Live blocking-pool threads.
     pub blocking_threads: u64,
-    /// Time spent in a poll of a task: one poll in 64 is timed (every poll in debug mode),
-    /// so the clock is not read on the hot path.
+    /// Time spent in a poll of a task, sampled so that the clock is not read on the hot path:
+    /// the polls that follow one spawn in 128 and one wake in 128 (every poll in debug mode
+    /// or with an `on_before_poll` hook).
     pub poll_duration: Histogram,
-    /// Time from a task's wake to the start of its next poll, sampled like `poll_duration`.
+    /// Time from a task's spawn or wake to the start of its next poll, for the polls that
+    /// `poll_duration` samples.
     pub schedule_latency: Histogram,
 }

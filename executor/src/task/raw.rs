@@ -59,8 +59,8 @@ pub(crate) struct Header {
     pub(crate) state: Cell<u8>,
     /// `Priority as u8`. Set at spawn.
     pub(crate) priority: u8,
-    /// Polls so far (wrapping). Owner thread only.
-    pub(crate) polls: Cell<u32>,
+    /// Polls so far. Owner thread only.
+    pub(crate) polls: Cell<u64>,
 }
 
 pub(crate) const NO_SLOT: u32 = u32::MAX;
