@@ -24,9 +24,9 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::num::NonZeroU64;
+use std::num::NonZeroU32;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::task::Waker;
 
 use crate::clock::Clock;
@@ -39,8 +39,9 @@ pub use crate::context::EnterGuard;
 pub use crate::coop::set_budget_hook;
 
 /// Timer ids: unique in the process, so a `Sleep` never mistakes another runtime's timer for
-/// its own.
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// its own. 32 bits keep a `Sleep` at 32 bytes; a process creating more than 2^32 - 1
+/// runtimes gets a panic instead of a reused id.
+static NEXT_ID: AtomicU32 = AtomicU32::new(1);
 
 /// The timing wheel and clock of one runtime: a cheap `Rc` handle (`!Send`).
 ///
@@ -84,7 +85,7 @@ pub struct Timer {
 }
 
 pub(crate) struct Inner {
-    pub(crate) id: NonZeroU64,
+    pub(crate) id: NonZeroU32,
     /// Tick 0 of the wheel (the clock's time at creation); the wheel counts ns from here.
     origin: Instant,
     pub(crate) clock: Clock,
@@ -93,11 +94,49 @@ pub(crate) struct Inner {
     expired: Cell<Expired>,
 }
 
-/// Where a registered `Sleep` is: which timer, which entry.
+/// Where a registered `Sleep` is: which timer, which entry (a [`Key`], flattened so that
+/// the whole is 16 bytes).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Registration {
-    pub(crate) timer: NonZeroU64,
-    pub(crate) key: Key,
+    pub(crate) timer: NonZeroU32,
+    index: u32,
+    stamp: u64,
+}
+
+impl Registration {
+    fn new(timer: NonZeroU32, key: Key) -> Registration {
+        Registration {
+            timer,
+            index: key.index,
+            stamp: key.stamp,
+        }
+    }
+
+    pub(crate) fn key(self) -> Key {
+        Key {
+            index: self.index,
+            stamp: self.stamp,
+        }
+    }
+
+    /// The same timer, another entry.
+    pub(crate) fn with_key(self, key: Key) -> Registration {
+        Registration::new(self.timer, key)
+    }
+
+    /// The timer id, entry index and stamp, for a `Sleep` to pack with its other states.
+    pub(crate) fn to_parts(self) -> (u32, u32, u64) {
+        (self.timer.get(), self.index, self.stamp)
+    }
+
+    /// The inverse of [`Registration::to_parts`]; `None` if `timer` is 0.
+    pub(crate) fn from_parts(timer: u32, index: u32, stamp: u64) -> Option<Registration> {
+        Some(Registration {
+            timer: NonZeroU32::new(timer)?,
+            index,
+            stamp,
+        })
+    }
 }
 
 /// The outcome of [`Inner::poll_sleep`].
@@ -123,7 +162,14 @@ impl Timer {
     pub fn new(paused: bool) -> Timer {
         let clock = Clock::new(paused);
         let origin = clock.now();
-        let id = NonZeroU64::new(NEXT_ID.fetch_add(1, Ordering::Relaxed)).expect("timer ids");
+        let id = NEXT_ID
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |id| {
+                // u32::MAX is kept: a `Sleep` uses it to say "completed".
+                id.checked_add(1).filter(|&next| next < u32::MAX)
+            })
+            .ok()
+            .and_then(NonZeroU32::new)
+            .expect("more than 2^32 - 1 weft timers created in this process");
         Timer {
             inner: Rc::new(Inner {
                 id,
@@ -159,7 +205,7 @@ impl Timer {
     /// assert_ne!(Timer::new(false).id(), Timer::new(false).id());
     /// ```
     pub fn id(&self) -> u64 {
-        self.inner.id.get()
+        u64::from(self.inner.id.get())
     }
 
     /// The clock's current time.
@@ -307,10 +353,9 @@ impl Inner {
     /// `t` in ns since the origin (0 if before it).
     #[inline]
     fn to_ns(&self, t: Instant) -> u64 {
-        // Both within ±2^63 ns of the anchor: the difference fits an i128, and the clamp
-        // keeps it in u64.
-        let d = i128::from(t.as_nanos()) - i128::from(self.origin.as_nanos());
-        d.clamp(0, i128::from(u64::MAX)) as u64
+        // Saturating: an instant ~292 years out stays the farthest one; before the origin
+        // is 0.
+        t.as_nanos().saturating_sub(self.origin.as_nanos()).max(0) as u64
     }
 
     fn instant_at(&self, ns: u64) -> Instant {
@@ -341,7 +386,7 @@ impl Inner {
         let mut wheel = self.wheel.borrow_mut();
         if let Some(reg) = reg.filter(|r| r.timer == self.id) {
             // Our entry: alive = still pending (only its own Sleep cancels it), gone = fired.
-            return match wheel.update_waker(reg.key, waker) {
+            return match wheel.update_waker(reg.key(), waker) {
                 Some(old) => SleepPoll::Pending { reg, old },
                 None => SleepPoll::Ready,
             };
@@ -359,10 +404,7 @@ impl Inner {
         }
         let key = wheel.insert(when, Some(waker));
         SleepPoll::Pending {
-            reg: Registration {
-                timer: self.id,
-                key,
-            },
+            reg: Registration::new(self.id, key),
             old: None,
         }
     }

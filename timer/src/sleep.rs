@@ -96,25 +96,70 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 #[derive(Debug)]
 pub struct Sleep {
     deadline: Instant,
-    /// Where our entry is, once registered.
-    reg: Option<Registration>,
-    /// Completed (returned `Ready`) since the last reset.
-    done: bool,
+    link: Link,
+}
+
+/// A `Sleep`'s state, packed in 16 bytes so a `Sleep` is 24: not registered (`timer` 0),
+/// registered (a timer id, which is never `DONE`, and the entry's key), or completed since
+/// the last reset (`timer == DONE`).
+#[derive(Clone, Copy, Debug)]
+struct Link {
+    timer: u32,
+    index: u32,
+    stamp: u64,
+}
+
+/// `Link::timer` of a completed sleep (timer ids stop short of it).
+const DONE: u32 = u32::MAX;
+
+impl Link {
+    const UNREGISTERED: Link = Link {
+        timer: 0,
+        index: 0,
+        stamp: 0,
+    };
+    const DONE: Link = Link {
+        timer: DONE,
+        index: 0,
+        stamp: 0,
+    };
+
+    fn is_done(self) -> bool {
+        self.timer == DONE
+    }
+
+    fn registration(self) -> Option<Registration> {
+        if self.timer == DONE {
+            return None;
+        }
+        Registration::from_parts(self.timer, self.index, self.stamp)
+    }
+
+    fn registered(reg: Option<Registration>) -> Link {
+        reg.map_or(Link::UNREGISTERED, |reg| {
+            let (timer, index, stamp) = reg.to_parts();
+            Link {
+                timer,
+                index,
+                stamp,
+            }
+        })
+    }
 }
 
 /// `Sleep` must stay `Send + Sync + Unpin`, as tokio's is `Send + Sync` (hyper's `Timer`
-/// trait needs it).
+/// trait needs it), and small: 24 bytes (100,000 sleeps are 2.4 MB to stream through).
 const _: () = {
     const fn assert_send_sync_unpin<T: Send + Sync + Unpin>() {}
     assert_send_sync_unpin::<Sleep>();
+    assert!(std::mem::size_of::<Sleep>() <= 24);
 };
 
 impl Sleep {
     pub(crate) fn new(deadline: Instant) -> Sleep {
         Sleep {
             deadline,
-            reg: None,
-            done: false,
+            link: Link::UNREGISTERED,
         }
     }
 
@@ -151,7 +196,7 @@ impl Sleep {
     /// });
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        self.done || self.deadline <= Instant::now()
+        self.link.is_done() || self.deadline <= Instant::now()
     }
 
     /// Moves the deadline (earlier or later), keeping the registration: the sleep will
@@ -178,39 +223,40 @@ impl Sleep {
 
     pub(crate) fn reset_to(&mut self, deadline: Instant) {
         self.deadline = deadline;
-        self.done = false;
-        if let Some(reg) = self.reg {
+        let reg = self.link.registration();
+        self.link = Link::UNREGISTERED;
+        if let Some(reg) = reg {
             let moved = context::with(|t| {
                 if t.id == reg.timer {
-                    t.reset(reg.key, deadline)
+                    t.reset(reg.key(), deadline)
                 } else {
                     None
                 }
             });
             // If it fired already, or is out of reach (another thread or runtime): register
             // afresh on the next poll.
-            self.reg = moved.flatten().map(|key| Registration { key, ..reg });
+            self.link = Link::registered(moved.flatten().map(|key| reg.with_key(key)));
         }
     }
 
     /// Polls, consuming one unit of the task's cooperative budget if `budget`.
     pub(crate) fn poll_sleep(&mut self, cx: &mut Context<'_>, budget: bool) -> Poll<()> {
-        if self.done {
+        if self.link.is_done() {
             return Poll::Ready(());
         }
         if budget {
             ready!(coop::poll_budget(cx));
         }
-        let outcome = context::with(|t| t.poll_sleep(self.deadline, self.reg, cx.waker()));
+        let reg = self.link.registration();
+        let outcome = context::with(|t| t.poll_sleep(self.deadline, reg, cx.waker()));
         match outcome {
             None => context::no_runtime("polling a weft Sleep"),
             Some(SleepPoll::Ready) => {
-                self.reg = None;
-                self.done = true;
+                self.link = Link::DONE;
                 Poll::Ready(())
             }
             Some(SleepPoll::Pending { reg, old }) => {
-                self.reg = Some(reg);
+                self.link = Link::registered(Some(reg));
                 // The replaced waker is dropped here, with no borrow of the timer held.
                 drop(old);
                 Poll::Pending
@@ -229,8 +275,8 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let Some(reg) = self.reg.take() {
-            let waker = context::with(|t| (t.id == reg.timer).then(|| t.cancel(reg.key)))
+        if let Some(reg) = self.link.registration() {
+            let waker = context::with(|t| (t.id == reg.timer).then(|| t.cancel(reg.key())))
                 .flatten()
                 .flatten();
             // Dropped outside the timer's borrow: it may be the last reference to a task.

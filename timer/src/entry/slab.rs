@@ -2,8 +2,8 @@
 //!
 //! Entries live in one `Vec`; a removed slot joins a free list and is reused by the next
 //! insert. A [`Key`] is the slot's index plus the *stamp* it was given. Stamps come from one
-//! counter per slab, start at 1 (0 marks a vacant slot) and are never reused (a `u64` does not
-//! wrap), so a key held by a [`Sleep`](crate::Sleep) whose entry has fired can never reach a
+//! counter per slab, start at 1 and are never reused (a `u64` does not wrap; a vacant slot's
+//! stamp field has its top bit set and holds the free list's link), so a key held by a [`Sleep`](crate::Sleep) whose entry has fired can never reach a
 //! newer entry that happens to occupy the same slot: it is simply stale. Stamps also order
 //! entries (the wheel's tie-break), which is why [`Slab::restamp`] exists.
 //!
@@ -20,12 +20,15 @@ pub(crate) struct Key {
     pub(crate) stamp: u64,
 }
 
+/// Marks a vacant slot's `stamp`; its low 32 bits then hold the next vacant slot. Stamps
+/// stay below it (2^63 inserts never happen), so no key matches a vacant slot.
+const VACANT: u64 = 1 << 63;
+
+/// One slot: 8 bytes plus the value (32 with the wheel's entry).
 #[derive(Clone, Copy, Debug)]
 struct Slot<T> {
-    /// 0 while vacant.
+    /// The stamp while occupied; `VACANT | next vacant slot` while vacant.
     stamp: u64,
-    /// The next vacant slot, while vacant.
-    next_free: u32,
     /// Stale while vacant.
     value: T,
 }
@@ -59,6 +62,7 @@ impl<T: Copy> Slab<T> {
     #[inline]
     fn bump(&mut self) -> u64 {
         let stamp = self.next_stamp;
+        debug_assert!(stamp < VACANT, "stamps never reach 2^63");
         self.next_stamp += 1;
         stamp
     }
@@ -70,23 +74,15 @@ impl<T: Copy> Slab<T> {
         let index = self.free;
         if index != NIL {
             let slot = &mut self.slots[index as usize];
-            self.free = slot.next_free;
-            *slot = Slot {
-                stamp,
-                next_free: NIL,
-                value,
-            };
+            self.free = slot.stamp as u32; // the low half: the next vacant slot
+            *slot = Slot { stamp, value };
             return Key { index, stamp };
         }
         let index = u32::try_from(self.slots.len())
             .ok()
             .filter(|&i| i != NIL)
             .expect("more than 2^32 - 1 live timers");
-        self.slots.push(Slot {
-            stamp,
-            next_free: NIL,
-            value,
-        });
+        self.slots.push(Slot { stamp, value });
         Key { index, stamp }
     }
 
@@ -105,7 +101,8 @@ impl<T: Copy> Slab<T> {
         }
     }
 
-    /// The stamp of slot `index`; 0 if it is vacant or out of range.
+    /// The stamp of slot `index`; a value no key holds (0, or one with `VACANT` set) if it is
+    /// vacant or out of range.
     #[inline]
     pub(crate) fn stamp_at(&self, index: u32) -> u64 {
         self.slots.get(index as usize).map_or(0, |s| s.stamp)
@@ -115,7 +112,7 @@ impl<T: Copy> Slab<T> {
     #[cfg(test)]
     pub(crate) fn key_at(&self, index: u32) -> Key {
         let stamp = self.slots[index as usize].stamp;
-        debug_assert_ne!(stamp, 0, "slab index {index} is vacant");
+        debug_assert!(stamp & VACANT == 0, "slab index {index} is vacant");
         Key { index, stamp }
     }
 
@@ -123,7 +120,7 @@ impl<T: Copy> Slab<T> {
     pub(crate) fn restamp(&mut self, index: u32) -> Key {
         let stamp = self.bump();
         let slot = &mut self.slots[index as usize];
-        debug_assert_ne!(slot.stamp, 0, "slab index {index} is vacant");
+        debug_assert!(slot.stamp & VACANT == 0, "slab index {index} is vacant");
         slot.stamp = stamp;
         Key { index, stamp }
     }
@@ -132,7 +129,7 @@ impl<T: Copy> Slab<T> {
     #[inline]
     pub(crate) fn at(&self, index: u32) -> &T {
         let slot = &self.slots[index as usize];
-        debug_assert_ne!(slot.stamp, 0, "slab index {index} is vacant");
+        debug_assert!(slot.stamp & VACANT == 0, "slab index {index} is vacant");
         &slot.value
     }
 
@@ -140,7 +137,7 @@ impl<T: Copy> Slab<T> {
     #[inline]
     pub(crate) fn at_mut(&mut self, index: u32) -> &mut T {
         let slot = &mut self.slots[index as usize];
-        debug_assert_ne!(slot.stamp, 0, "slab index {index} is vacant");
+        debug_assert!(slot.stamp & VACANT == 0, "slab index {index} is vacant");
         &mut slot.value
     }
 
@@ -148,9 +145,8 @@ impl<T: Copy> Slab<T> {
     #[inline]
     pub(crate) fn remove_at(&mut self, index: u32) -> T {
         let slot = &mut self.slots[index as usize];
-        debug_assert_ne!(slot.stamp, 0, "slab index {index} is vacant");
-        slot.stamp = 0;
-        slot.next_free = self.free;
+        debug_assert!(slot.stamp & VACANT == 0, "slab index {index} is vacant");
+        slot.stamp = VACANT | u64::from(self.free);
         self.free = index;
         self.len -= 1;
         slot.value
@@ -179,6 +175,11 @@ mod tests {
         assert_eq!(slab.remove(a), None);
         assert_eq!(slab.get_mut(b).copied(), Some("b"));
         assert_eq!(slab.len(), 1);
+    }
+
+    #[test]
+    fn a_wheel_slot_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<Slot<crate::entry::Entry>>(), 32);
     }
 
     #[test]
