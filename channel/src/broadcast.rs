@@ -363,6 +363,47 @@ impl<T: Clone> Receiver<T> {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
 
+    /// Receives the next value, blocking the calling thread until there is one:
+    /// [`recv`](Self::recv) for synchronous code.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Self::recv): [`RecvError::Lagged`] if this receiver fell behind,
+    /// [`RecvError::Closed`] once every sender is gone and every value received.
+    ///
+    /// # Panics
+    ///
+    /// If called on a thread that runs an async runtime (as told by the check installed with
+    /// [`coop::set_runtime_check`](crate::coop::set_runtime_check), which weft installs):
+    /// blocking would stall that runtime. Use `.await` there instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_channel::broadcast::{self, error::RecvError};
+    ///
+    /// let (tx, mut rx) = broadcast::channel(4);
+    /// let listener = std::thread::spawn(move || {
+    ///     let mut got = Vec::new();
+    ///     loop {
+    ///         match rx.blocking_recv() {
+    ///             Ok(v) => got.push(v),
+    ///             Err(RecvError::Closed) => return got,
+    ///             Err(RecvError::Lagged(_)) => unreachable!("4 values fit"),
+    ///         }
+    ///     }
+    /// });
+    /// for i in 0..4 {
+    ///     tx.send(i).unwrap();
+    /// }
+    /// drop(tx);
+    /// assert_eq!(listener.join().unwrap(), [0, 1, 2, 3]);
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
+        crate::block::block_on("blocking_recv", self.recv())
+    }
+
     /// Polls for the next value; see [`recv`](Self::recv).
     ///
     /// # Examples

@@ -10,6 +10,12 @@
 //!
 //! With no hook installed (another executor, a plain thread) the check is one atomic load.
 //!
+//! A second hook, installed with [`set_runtime_check`], tells whether the current thread runs
+//! an async runtime. The `blocking_*` methods (`mpsc` `blocking_send` and `blocking_recv`,
+//! `oneshot` and `broadcast` `blocking_recv`) ask it first and panic if it says yes: blocking
+//! that thread would stall every task on it, and deadlock if the value is to come from one of
+//! them. With no check installed, they block wherever they are called.
+//!
 //! # Examples
 //!
 //! ```
@@ -62,6 +68,62 @@ pub fn set_budget_hook(hook: fn(&mut Context<'_>) -> Poll<()>) -> bool {
 /// ```
 pub fn has_budget_hook() -> bool {
     HOOK.get().is_some()
+}
+
+/// The installed runtime check, if any. Set once; never changes afterwards.
+static RUNTIME_CHECK: OnceLock<fn() -> bool> = OnceLock::new();
+
+/// Installs the executor's "is a runtime running on this thread?" function.
+///
+/// `check` is called at the start of every `blocking_*` method (such as
+/// [`mpsc::Receiver::blocking_recv`](crate::mpsc::Receiver::blocking_recv)); if it returns
+/// `true`, the method panics instead of blocking the runtime's thread. It must return `false`
+/// on threads that run no runtime of that executor (including its blocking-pool threads, where
+/// blocking is the point).
+///
+/// The first check installed stays for the life of the process; later calls are ignored and
+/// return `false` (so two runtimes in one process installing the same function is harmless).
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::Cell;
+///
+/// thread_local! {
+///     static IN_RUNTIME: Cell<bool> = const { Cell::new(false) };
+/// }
+/// // What the weft runtime does at start-up, with its own function.
+/// fn in_runtime() -> bool {
+///     IN_RUNTIME.with(Cell::get)
+/// }
+/// assert!(weft_channel::coop::set_runtime_check(in_runtime));
+/// assert!(weft_channel::coop::has_runtime_check());
+///
+/// // Not a runtime thread: blocking is fine.
+/// let (tx, rx) = weft_channel::oneshot::channel();
+/// tx.send(1).unwrap();
+/// assert_eq!(rx.blocking_recv(), Ok(1));
+/// ```
+pub fn set_runtime_check(check: fn() -> bool) -> bool {
+    RUNTIME_CHECK.set(check).is_ok()
+}
+
+/// Whether a runtime check has been installed.
+///
+/// # Examples
+///
+/// ```
+/// // Nothing installed in this doctest's process.
+/// assert!(!weft_channel::coop::has_runtime_check());
+/// ```
+pub fn has_runtime_check() -> bool {
+    RUNTIME_CHECK.get().is_some()
+}
+
+/// Asks the installed runtime check (if any) whether this thread runs a runtime.
+#[inline]
+pub(crate) fn in_runtime() -> bool {
+    RUNTIME_CHECK.get().is_some_and(|check| check())
 }
 
 /// Asks the installed hook (if any) whether the current task may proceed.

@@ -46,6 +46,13 @@
 //! Receive-side futures call the hook installed with [`coop::set_budget_hook`] first, so
 //! that on weft a task that always finds a message ready still yields now and then.
 //!
+//! # Blocking from synchronous code
+//!
+//! As in tokio, `mpsc`, `oneshot` and `broadcast` have `blocking_send` / `blocking_recv`
+//! methods for threads that run no async runtime: they park the calling thread until done.
+//! Called on a thread that runs a runtime (as told by the check installed with
+//! [`coop::set_runtime_check`]; weft installs one), they panic instead of stalling it.
+//!
 //! # Examples
 //!
 //! ```
@@ -72,6 +79,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod barrier;
+mod block;
 pub mod broadcast;
 mod clock;
 mod condvar;

@@ -425,6 +425,33 @@ impl<T> Receiver<T> {
         self.finish(state).map_err(|_| TryRecvError::Closed)
     }
 
+    /// Waits for the value, blocking the calling thread: `.await` for synchronous code.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] if the sender was dropped without sending (or the receiver was closed
+    /// before the value was sent).
+    ///
+    /// # Panics
+    ///
+    /// If called on a thread that runs an async runtime (as told by the check installed with
+    /// [`coop::set_runtime_check`](crate::coop::set_runtime_check), which weft installs):
+    /// blocking would stall that runtime. Use `.await` there instead. Also if the receiver
+    /// has already returned its result (as when polled after completion).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::oneshot::channel();
+    /// let worker = std::thread::spawn(move || rx.blocking_recv());
+    /// futures::executor::block_on(async move { tx.send("done").unwrap() });
+    /// assert_eq!(worker.join().unwrap(), Ok("done"));
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv(self) -> Result<T, RecvError> {
+        crate::block::block_on("blocking_recv", self)
+    }
+
     /// With `state` showing an outcome: takes the value (if sent) and lets go of the block.
     fn finish(&mut self, state: usize) -> Result<T, RecvError> {
         let ptr = self.inner.take().expect("receiver finished twice");

@@ -15,6 +15,8 @@ fn handles_are_send_and_sync() {
     send_sync::<mpsc::Receiver<u8>>();
     send_sync::<mpsc::UnboundedSender<u8>>();
     send_sync::<mpsc::UnboundedReceiver<u8>>();
+    send_sync::<mpsc::WeakSender<u8>>();
+    send_sync::<mpsc::WeakUnboundedSender<u8>>();
     send_sync::<mpsc::Permit<'static, u8>>();
     send_sync::<mpsc::OwnedPermit<u8>>();
     send_sync::<oneshot::Sender<u8>>();

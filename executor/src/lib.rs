@@ -34,7 +34,7 @@ mod remote;
 mod runtime;
 pub mod task;
 
-pub use runtime::{metrics, Builder, Runtime};
+pub use runtime::{in_runtime, metrics, Builder, Runtime};
 
 /// Runtime metrics and observation types.
 pub mod metrics {

@@ -468,6 +468,33 @@ pub fn metrics() -> RuntimeMetrics {
     expect_current("metrics", |core| core.metrics())
 }
 
+/// Whether a weft runtime is running on this thread: inside [`Runtime::block_on`] (its
+/// future and every task it polls) or while a runtime shuts down.
+///
+/// Code that is about to block its thread asks this first: blocking a runtime's thread stalls
+/// all of its tasks. The threads of the blocking pool ([`task::spawn_blocking`]) run no
+/// runtime, so this is `false` there.
+///
+/// [`task::spawn_blocking`]: crate::task::spawn_blocking
+///
+/// # Examples
+///
+/// ```
+/// assert!(!weft_executor::in_runtime());
+/// let rt = weft_executor::Runtime::new();
+/// rt.block_on(async {
+///     assert!(weft_executor::in_runtime());
+///     assert!(weft_executor::spawn(async { weft_executor::in_runtime() }).await.unwrap());
+///     let pool = weft_executor::task::spawn_blocking(weft_executor::in_runtime);
+///     assert!(!pool.await.unwrap());
+/// });
+/// assert!(!weft_executor::in_runtime());
+/// ```
+pub fn in_runtime() -> bool {
+    // `try_with` fails only while this thread's locals are destroyed: no runtime runs then.
+    CURRENT.try_with(|c| !c.get().is_null()).unwrap_or(false)
+}
+
 /// Runs `f` with the current core. `None` outside a runtime.
 #[inline]
 pub(crate) fn with_current<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {

@@ -1,9 +1,10 @@
-//! The handles of a bounded channel: [`Sender`], [`Receiver`], [`Permit`], [`OwnedPermit`].
+//! The handles of a bounded channel: [`Sender`], [`WeakSender`], [`Receiver`], [`Permit`],
+//! [`OwnedPermit`].
 
 use std::fmt;
 use std::future::poll_fn;
 use std::pin::{pin, Pin};
-use std::sync::atomic::Ordering::{AcqRel, Relaxed};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -18,6 +19,16 @@ use super::ring::{Reserve, Ring};
 /// Created by [`channel`](super::channel). When every `Sender` is dropped, the receiver
 /// drains what is left and then ends.
 pub struct Sender<T> {
+    chan: Arc<Ring<T>>,
+}
+
+/// A sender that does not keep the channel open: [`upgrade`](WeakSender::upgrade) it to send.
+///
+/// Created by [`Sender::downgrade`]. Weak senders do not count as senders: when every
+/// [`Sender`] is dropped the receiver drains what is left and ends, weak senders or not, and
+/// from then on `upgrade` returns `None`. Useful to let a task send to a channel it must not
+/// keep alive (a channel owned by the task that receives from it, say).
+pub struct WeakSender<T> {
     chan: Arc<Ring<T>>,
 }
 
@@ -76,6 +87,41 @@ impl<T> Sender<T> {
             }
             Err(()) => Err(SendError(value)),
         }
+    }
+
+    /// Sends `value`, blocking the calling thread until there is room: [`send`](Self::send)
+    /// for synchronous code (a plain thread, a blocking-pool task).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value if the receiver is gone (dropped or closed).
+    ///
+    /// # Panics
+    ///
+    /// If called on a thread that runs an async runtime (as told by the check installed with
+    /// [`coop::set_runtime_check`](crate::coop::set_runtime_check), which weft installs):
+    /// blocking would stall that runtime. Use `.await` there instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_channel::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// let producer = std::thread::spawn(move || {
+    ///     tx.blocking_send(1).unwrap();
+    ///     tx.blocking_send(2).unwrap(); // waits until 1 is received
+    /// });
+    /// futures::executor::block_on(async {
+    ///     assert_eq!(rx.recv().await, Some(1));
+    ///     assert_eq!(rx.recv().await, Some(2));
+    ///     assert_eq!(rx.recv().await, None);
+    /// });
+    /// producer.join().unwrap();
+    /// ```
+    #[track_caller]
+    pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
+        crate::block::block_on("blocking_send", self.send(value))
     }
 
     /// Sends `value` if there is room now.
@@ -276,6 +322,132 @@ impl<T> Sender<T> {
     pub fn same_channel(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.chan, &other.chan)
     }
+
+    /// A [`WeakSender`] for this channel, which does not keep it open.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = weft_channel::mpsc::channel::<u8>(1);
+    /// let weak = tx.downgrade();
+    /// assert!(weak.upgrade().is_some());
+    /// drop(tx);
+    /// assert!(weak.upgrade().is_none());
+    /// assert!(rx.try_recv().is_err()); // the channel ended, though `weak` lives
+    /// ```
+    pub fn downgrade(&self) -> WeakSender<T> {
+        self.chan.weak_count.fetch_add(1, Relaxed);
+        WeakSender {
+            chan: self.chan.clone(),
+        }
+    }
+
+    /// Number of [`Sender`]s of this channel (permits count with the sender they hold).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::mpsc::channel::<u8>(1);
+    /// let tx2 = tx.clone();
+    /// assert_eq!(tx.strong_count(), 2);
+    /// drop(tx2);
+    /// assert_eq!(tx.strong_count(), 1);
+    /// ```
+    pub fn strong_count(&self) -> usize {
+        self.chan.tx_count.load(Acquire)
+    }
+
+    /// Number of [`WeakSender`]s of this channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::mpsc::channel::<u8>(1);
+    /// let weak = tx.downgrade();
+    /// assert_eq!(tx.weak_count(), 1);
+    /// drop(weak);
+    /// assert_eq!(tx.weak_count(), 0);
+    /// ```
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_count.load(Acquire)
+    }
+}
+
+impl<T> WeakSender<T> {
+    /// A [`Sender`] for the channel, or `None` if every `Sender` is gone (the channel is
+    /// closed for sending; it is never reopened).
+    ///
+    /// Succeeds even if the receiver is gone, as [`Sender::clone`] would: sends then fail.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = weft_channel::mpsc::channel(1);
+    /// let weak = tx.downgrade();
+    /// weak.upgrade().unwrap().try_send(1).unwrap();
+    /// drop(tx);
+    /// assert!(weak.upgrade().is_none());
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    pub fn upgrade(&self) -> Option<Sender<T>> {
+        chan::try_upgrade(&self.chan.tx_count).then(|| Sender {
+            chan: self.chan.clone(),
+        })
+    }
+
+    /// Number of [`Sender`]s of this channel: 0 once it is closed for sending.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::mpsc::channel::<u8>(1);
+    /// let weak = tx.downgrade();
+    /// assert_eq!(weak.strong_count(), 1);
+    /// drop(tx);
+    /// assert_eq!(weak.strong_count(), 0);
+    /// ```
+    pub fn strong_count(&self) -> usize {
+        self.chan.tx_count.load(Acquire)
+    }
+
+    /// Number of [`WeakSender`]s of this channel, this one included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::mpsc::channel::<u8>(1);
+    /// let weak = tx.downgrade();
+    /// let weak2 = weak.clone();
+    /// assert_eq!(weak.weak_count(), 2);
+    /// drop(weak2);
+    /// assert_eq!(weak.weak_count(), 1);
+    /// ```
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_count.load(Acquire)
+    }
+}
+
+impl<T> Clone for WeakSender<T> {
+    fn clone(&self) -> Self {
+        self.chan.weak_count.fetch_add(1, Relaxed);
+        WeakSender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Drop for WeakSender<T> {
+    fn drop(&mut self) {
+        self.chan.weak_count.fetch_sub(1, Relaxed);
+    }
+}
+
+impl<T> fmt::Debug for WeakSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakSender")
+            .field("max_capacity", &self.chan.capacity())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<T> Clone for Sender<T> {
@@ -414,6 +586,42 @@ impl<T> Receiver<T> {
     /// ```
     pub async fn recv(&mut self) -> Option<T> {
         poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Receives the next message, blocking the calling thread until there is one:
+    /// [`recv`](Self::recv) for synchronous code. `None` once every sender is gone (or the
+    /// receiver was closed) and the buffer is drained.
+    ///
+    /// # Panics
+    ///
+    /// If called on a thread that runs an async runtime (as told by the check installed with
+    /// [`coop::set_runtime_check`](crate::coop::set_runtime_check), which weft installs):
+    /// blocking would stall that runtime. Use `.await` there instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_channel::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(4);
+    /// let consumer = std::thread::spawn(move || {
+    ///     let mut got = Vec::new();
+    ///     while let Some(v) = rx.blocking_recv() {
+    ///         got.push(v);
+    ///     }
+    ///     got
+    /// });
+    /// futures::executor::block_on(async {
+    ///     for i in 0..3 {
+    ///         tx.send(i).await.unwrap();
+    ///     }
+    /// });
+    /// drop(tx);
+    /// assert_eq!(consumer.join().unwrap(), [0, 1, 2]);
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Option<T> {
+        crate::block::block_on("blocking_recv", self.recv())
     }
 
     /// Polls for the next message; see [`recv`](Self::recv).

@@ -29,7 +29,8 @@
 //! `wake_by_ref`: a parked receive costs no waker clone, no drop and no spin.
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicU64, Ordering::AcqRel, Ordering::Acquire, Ordering::Release};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
+use std::sync::atomic::{Ordering::Relaxed, Ordering::Release};
 use std::task::{Context, Poll, Waker};
 
 use crate::coop::ready_budget;
@@ -281,4 +282,23 @@ pub(super) unsafe fn poll_recv_many<T, C: RxCore<T>>(
         }
     }
     Poll::Ready(n)
+}
+
+/// A weak sender's upgrade: adds one to the live-sender count `tx_count`, unless it is 0.
+///
+/// Once the last sender has gone, its drop has set `TX_GONE` (or is about to) and the receiver
+/// may already have ended: 0 is final, so a sender is never brought back to a closed channel.
+/// Returns whether the count was incremented (the caller then owns one sender).
+pub(super) fn try_upgrade(tx_count: &AtomicUsize) -> bool {
+    let mut n = tx_count.load(Relaxed);
+    loop {
+        if n == 0 {
+            return false;
+        }
+        // Acquire, as `Weak::upgrade`: the new sender sees what the channel's senders did.
+        match tx_count.compare_exchange_weak(n, n + 1, Acquire, Relaxed) {
+            Ok(_) => return true,
+            Err(actual) => n = actual,
+        }
+    }
 }

@@ -102,7 +102,11 @@ pub(crate) struct List<T> {
     spare: AtomicPtr<Block<T>>,
     rx: UnsafeCell<RxPos<T>>,
     rx_waker: RxWaker,
+    /// Live `UnboundedSender`s. The last one to go sets `TX_GONE`; never goes back up
+    /// from 0 (see `chan::try_upgrade`).
     pub(crate) tx_count: AtomicUsize,
+    /// Live `WeakUnboundedSender`s. Only reported (`weak_count`).
+    pub(crate) weak_count: AtomicUsize,
     pub(crate) closed_notify: Notify,
 }
 
@@ -125,6 +129,7 @@ impl<T> List<T> {
             }),
             rx_waker: RxWaker::new(),
             tx_count: AtomicUsize::new(1),
+            weak_count: AtomicUsize::new(0),
             closed_notify: Notify::new(),
         }
     }

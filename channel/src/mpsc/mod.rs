@@ -2,7 +2,13 @@
 //!
 //! Messages from one sender arrive in the order sent; each message is received exactly once
 //! or, if the receiver goes away first, dropped with the channel. When every sender is
-//! dropped, the receiver drains what is left and then ends (`recv` returns `None`).
+//! dropped, the receiver drains what is left and then ends (`recv` returns `None`); weak
+//! senders ([`WeakSender`], [`WeakUnboundedSender`]) do not count, and can no longer be
+//! upgraded once that happened.
+//!
+//! Synchronous code (a plain thread) can use [`Sender::blocking_send`] and
+//! [`Receiver::blocking_recv`] / [`UnboundedReceiver::blocking_recv`], which park the thread
+//! until done.
 //!
 //! # Cost per message
 //!
@@ -54,8 +60,8 @@ mod list;
 mod ring;
 mod unbounded;
 
-pub use bounded::{OwnedPermit, Permit, Receiver, Sender};
-pub use unbounded::{UnboundedReceiver, UnboundedSender};
+pub use bounded::{OwnedPermit, Permit, Receiver, Sender, WeakSender};
+pub use unbounded::{UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
 
 /// Creates a bounded channel with room for `capacity` messages. Works outside any runtime.
 ///

@@ -110,8 +110,11 @@ pub(crate) struct Ring<T> {
     head: UnsafeCell<usize>,
     rx_waker: RxWaker,
     send_waiters: Mutex<WaitList<SendWaiter>>,
-    /// Live `Sender`s (permits borrow or own a `Sender`, so they count too).
+    /// Live `Sender`s (permits borrow or own a `Sender`, so they count too). The last one to
+    /// go sets `TX_GONE`; never goes back up from 0 (see `chan::try_upgrade`).
     pub(crate) tx_count: AtomicUsize,
+    /// Live `WeakSender`s. Only reported (`weak_count`): they keep the memory, not the channel.
+    pub(crate) weak_count: AtomicUsize,
     /// Notified when the receiver closes, for `Sender::closed`.
     pub(crate) closed_notify: Notify,
 }
@@ -139,6 +142,7 @@ impl<T> Ring<T> {
             rx_waker: RxWaker::new(),
             send_waiters: Mutex::new(WaitList::new()),
             tx_count: AtomicUsize::new(1),
+            weak_count: AtomicUsize::new(0),
             closed_notify: Notify::new(),
         }
     }

@@ -1,9 +1,10 @@
-//! The handles of an unbounded channel: [`UnboundedSender`] and [`UnboundedReceiver`].
+//! The handles of an unbounded channel: [`UnboundedSender`], [`WeakUnboundedSender`] and
+//! [`UnboundedReceiver`].
 
 use std::fmt;
 use std::future::poll_fn;
 use std::pin::{pin, Pin};
-use std::sync::atomic::Ordering::{AcqRel, Relaxed};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -15,6 +16,16 @@ use super::list::List;
 
 /// Sends into an unbounded channel; clone it for more producers. Sending never waits.
 pub struct UnboundedSender<T> {
+    chan: Arc<List<T>>,
+}
+
+/// An unbounded sender that does not keep the channel open:
+/// [`upgrade`](WeakUnboundedSender::upgrade) it to send.
+///
+/// Created by [`UnboundedSender::downgrade`]. As for [`WeakSender`](super::WeakSender): when
+/// every [`UnboundedSender`] is dropped the receiver drains what is left and ends, weak senders
+/// or not, and from then on `upgrade` returns `None`.
+pub struct WeakUnboundedSender<T> {
     chan: Arc<List<T>>,
 }
 
@@ -103,6 +114,132 @@ impl<T> UnboundedSender<T> {
     pub fn same_channel(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.chan, &other.chan)
     }
+
+    /// A [`WeakUnboundedSender`] for this channel, which does not keep it open.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = weft_channel::mpsc::unbounded_channel::<u8>();
+    /// let weak = tx.downgrade();
+    /// assert!(weak.upgrade().is_some());
+    /// drop(tx);
+    /// assert!(weak.upgrade().is_none());
+    /// assert!(rx.try_recv().is_err()); // the channel ended, though `weak` lives
+    /// ```
+    pub fn downgrade(&self) -> WeakUnboundedSender<T> {
+        self.chan.weak_count.fetch_add(1, Relaxed);
+        WeakUnboundedSender {
+            chan: self.chan.clone(),
+        }
+    }
+
+    /// Number of [`UnboundedSender`]s of this channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::mpsc::unbounded_channel::<u8>();
+    /// let tx2 = tx.clone();
+    /// assert_eq!(tx.strong_count(), 2);
+    /// drop(tx2);
+    /// assert_eq!(tx.strong_count(), 1);
+    /// ```
+    pub fn strong_count(&self) -> usize {
+        self.chan.tx_count.load(Acquire)
+    }
+
+    /// Number of [`WeakUnboundedSender`]s of this channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::mpsc::unbounded_channel::<u8>();
+    /// let weak = tx.downgrade();
+    /// assert_eq!(tx.weak_count(), 1);
+    /// drop(weak);
+    /// assert_eq!(tx.weak_count(), 0);
+    /// ```
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_count.load(Acquire)
+    }
+}
+
+impl<T> WeakUnboundedSender<T> {
+    /// An [`UnboundedSender`] for the channel, or `None` if every `UnboundedSender` is gone
+    /// (the channel is closed for sending; it is never reopened).
+    ///
+    /// Succeeds even if the receiver is gone, as [`UnboundedSender::clone`] would: sends then
+    /// fail.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = weft_channel::mpsc::unbounded_channel();
+    /// let weak = tx.downgrade();
+    /// weak.upgrade().unwrap().send(1).unwrap();
+    /// drop(tx);
+    /// assert!(weak.upgrade().is_none());
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    pub fn upgrade(&self) -> Option<UnboundedSender<T>> {
+        chan::try_upgrade(&self.chan.tx_count).then(|| UnboundedSender {
+            chan: self.chan.clone(),
+        })
+    }
+
+    /// Number of [`UnboundedSender`]s of this channel: 0 once it is closed for sending.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::mpsc::unbounded_channel::<u8>();
+    /// let weak = tx.downgrade();
+    /// assert_eq!(weak.strong_count(), 1);
+    /// drop(tx);
+    /// assert_eq!(weak.strong_count(), 0);
+    /// ```
+    pub fn strong_count(&self) -> usize {
+        self.chan.tx_count.load(Acquire)
+    }
+
+    /// Number of [`WeakUnboundedSender`]s of this channel, this one included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::mpsc::unbounded_channel::<u8>();
+    /// let weak = tx.downgrade();
+    /// let weak2 = weak.clone();
+    /// assert_eq!(weak.weak_count(), 2);
+    /// drop(weak2);
+    /// assert_eq!(weak.weak_count(), 1);
+    /// ```
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_count.load(Acquire)
+    }
+}
+
+impl<T> Clone for WeakUnboundedSender<T> {
+    fn clone(&self) -> Self {
+        self.chan.weak_count.fetch_add(1, Relaxed);
+        WeakUnboundedSender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Drop for WeakUnboundedSender<T> {
+    fn drop(&mut self) {
+        self.chan.weak_count.fetch_sub(1, Relaxed);
+    }
+}
+
+impl<T> fmt::Debug for WeakUnboundedSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakUnboundedSender")
+            .finish_non_exhaustive()
+    }
 }
 
 impl<T> Clone for UnboundedSender<T> {
@@ -151,6 +288,38 @@ impl<T> UnboundedReceiver<T> {
     /// ```
     pub async fn recv(&mut self) -> Option<T> {
         poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Receives the next message, blocking the calling thread until there is one:
+    /// [`recv`](Self::recv) for synchronous code. `None` once every sender is gone (or the
+    /// receiver was closed) and the buffer is drained.
+    ///
+    /// # Panics
+    ///
+    /// If called on a thread that runs an async runtime (as told by the check installed with
+    /// [`coop::set_runtime_check`](crate::coop::set_runtime_check), which weft installs):
+    /// blocking would stall that runtime. Use `.await` there instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = weft_channel::mpsc::unbounded_channel();
+    /// let consumer = std::thread::spawn(move || {
+    ///     let mut sum = 0;
+    ///     while let Some(v) = rx.blocking_recv() {
+    ///         sum += v;
+    ///     }
+    ///     sum
+    /// });
+    /// for i in 1..=4 {
+    ///     tx.send(i).unwrap();
+    /// }
+    /// drop(tx);
+    /// assert_eq!(consumer.join().unwrap(), 10);
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Option<T> {
+        crate::block::block_on("blocking_recv", self.recv())
     }
 
     /// Polls for the next message; see [`recv`](Self::recv).
