@@ -766,6 +766,36 @@ impl<T> Receiver<T> {
         self.len() == 0
     }
 
+    /// How many senders are alive (tokio's `sender_strong_count`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::mpsc::channel::<u8>(1);
+    /// let tx2 = tx.clone();
+    /// assert_eq!(rx.sender_strong_count(), 2);
+    /// drop((tx, tx2));
+    /// assert_eq!(rx.sender_strong_count(), 0);
+    /// ```
+    pub fn sender_strong_count(&self) -> usize {
+        self.chan.tx_count.load(Acquire)
+    }
+
+    /// How many weak senders are alive (tokio's `sender_weak_count`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::mpsc::channel::<u8>(1);
+    /// let weak = tx.downgrade();
+    /// assert_eq!(rx.sender_weak_count(), 1);
+    /// drop(weak);
+    /// assert_eq!(rx.sender_weak_count(), 0);
+    /// ```
+    pub fn sender_weak_count(&self) -> usize {
+        self.chan.weak_count.load(Acquire)
+    }
+
     /// The capacity the channel was created with.
     ///
     /// # Examples
