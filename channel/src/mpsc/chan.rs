@@ -8,10 +8,9 @@
 //! 1. `try_pop`: take the message at the head if it is published.
 //! 2. Otherwise `park`: store the waker (only if it changed) and CAS `RX_WAITING` into the
 //!    state word, but only if the state shows no claimed-but-unread position. A sender's claim
-//!    CAS reads `RX_WAITING` in the same RMW that claims its slot and turns it into a `WAKERS`
-//!    increment, so either the sender sees the bit and wakes us after publishing, or our CAS
-//!    sees its claim and we go back to 1. No wakeup can be lost, and a sender that finds no
-//!    waiter pays nothing extra.
+//!    CAS reads `RX_WAITING` in the same RMW that claims its slot and clears it, so either the
+//!    sender sees the bit and wakes us, or our CAS sees its claim and we go back to 1. No
+//!    wakeup can be lost, and a sender that finds no waiter pays nothing extra.
 //! 3. A position claimed but not yet published (`Busy`: a sender on another thread between
 //!    its CAS and its store) is waited out by spinning briefly, then by waking ourselves and
 //!    returning `Pending`. So are senders still reading our waker, but only when the waker
@@ -20,13 +19,25 @@
 //!
 //! # The waker cell
 //!
-//! The cell is written only by the receiver, and only while `RX_WAITING` is clear and
-//! `WAKERS` is 0, so no sender reads it or can start to (only the receiver sets
-//! `RX_WAITING`). It is read only by senders whose CAS turned `RX_WAITING` into a `WAKERS`
-//! increment; each decrements `WAKERS` (release) when done. Concurrent readers are fine: they
-//! only call `wake_by_ref`. The receiver keeps its waker registered between messages and
-//! re-parks with an unchanged waker at once, even while an earlier sender is still inside
-//! `wake_by_ref`: a parked receive costs no waker clone, no drop and no spin.
+//! The cell is written only by the receiver, in `park`, and only while `RX_WAITING` is clear,
+//! `WAKERS` is 0 and every claimed position has been received; then no sender reads it or
+//! can start to (only the receiver sets `RX_WAITING`). Two kinds of sender read it:
+//!
+//! * A sender whose **claim** CAS cleared `RX_WAITING` reads it (`wake_by_ref`) *before* it
+//!   publishes the position it claimed (the slot's `full` flag, a release store). The
+//!   receiver cannot get past that position without seeing `full` (acquire), and `park` only
+//!   writes the cell once every claimed position is received, so the read happens before any
+//!   write: no counter is needed, and a message to a sleeping receiver costs the sender one
+//!   RMW, its claim. The woken receiver may find the position still unpublished (`Busy`) for
+//!   the few instructions between the wake and the store.
+//! * The rare **notify** paths (the last sender gone, a permit given back) claim nothing: their
+//!   CAS turns `RX_WAITING` into a `WAKERS` increment, and they decrement `WAKERS` (release)
+//!   once done; `park` waits for `WAKERS` to be 0 before it replaces the waker.
+//!
+//! Concurrent readers are fine: they only call `wake_by_ref`. The receiver keeps its waker
+//! registered between messages and re-parks with an unchanged waker at once, even while an
+//! earlier notifier is still inside `wake_by_ref`: a parked receive costs no waker clone, no
+//! drop and no spin.
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
@@ -71,8 +82,14 @@ pub(super) struct RxBits {
 }
 
 impl RxBits {
-    /// What a sender's claim does to the state: `RX_WAITING` becomes one more waker.
+    /// What a sender's claim does to the state: it clears `RX_WAITING` (the claimer then
+    /// wakes the receiver before publishing, see [`RxWaker::wake_claimed`]).
     pub(super) fn claim(self, next: u64) -> u64 {
+        next & !self.rx_waiting
+    }
+
+    /// What a notify does to the state: `RX_WAITING` becomes one more reader in `WAKERS`.
+    fn notify(self, next: u64) -> u64 {
         if next & self.rx_waiting != 0 {
             (next & !self.rx_waiting) + self.waker_one
         } else {
@@ -150,13 +167,29 @@ impl RxWaker {
         }
     }
 
-    /// Sender side, after its CAS turned `RX_WAITING` into a `WAKERS` increment: wakes the
+    /// Sender side, after its claim CAS cleared `RX_WAITING`: wakes the receiver by
+    /// reference. The caller publishes its claimed position only afterwards.
+    ///
+    /// # Safety
+    ///
+    /// The caller's claim CAS on the state word cleared `RX_WAITING`, and the position it
+    /// claimed is not published yet (see the module docs: the receiver writes the cell only
+    /// once it has received that position).
+    pub(super) unsafe fn wake_claimed(&self) {
+        // SAFETY: per the caller's contract, the receiver does not write the cell before it
+        // sees our position published, which we do after this read.
+        if let Some(w) = unsafe { &*self.cell.get() } {
+            w.wake_by_ref();
+        }
+    }
+
+    /// Notify side, after its CAS turned `RX_WAITING` into a `WAKERS` increment: wakes the
     /// receiver by reference, then decrements `WAKERS`.
     ///
     /// # Safety
     ///
     /// The caller's CAS on `state` cleared `RX_WAITING` and added `bits.waker_one`.
-    pub(super) unsafe fn wake(&self, state: &AtomicU64, bits: RxBits) {
+    unsafe fn wake(&self, state: &AtomicU64, bits: RxBits) {
         // SAFETY: per the caller's contract, the receiver does not write the cell until
         // `WAKERS` is back to 0, which needs our decrement below.
         if let Some(w) = unsafe { &*self.cell.get() } {
@@ -169,7 +202,7 @@ impl RxWaker {
     pub(super) fn notify(&self, state: &AtomicU64, bits: RxBits) {
         let mut s = state.load(Acquire);
         while s & bits.rx_waiting != 0 {
-            match state.compare_exchange_weak(s, bits.claim(s), AcqRel, Acquire) {
+            match state.compare_exchange_weak(s, bits.notify(s), AcqRel, Acquire) {
                 // SAFETY: our CAS turned RX_WAITING into a WAKERS increment.
                 Ok(_) => return unsafe { self.wake(state, bits) },
                 Err(actual) => s = actual,

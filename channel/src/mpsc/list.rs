@@ -6,15 +6,15 @@
 //! # The state word
 //!
 //! `state = index << SHIFT | WAKERS | TX_GONE | RX_WAITING | RX_CLOSED` (`WAKERS`: a 4-bit
-//! count of senders reading the receiver's waker, see `chan.rs`), where `index` counts
+//! count of notifiers reading the receiver's waker, see `chan.rs`), where `index` counts
 //! positions: each block has `LAP` of them, the last of which (`offset == BLOCK_CAP`) is not a
 //! slot but a marker meaning "the next block is being installed".
 //!
 //! # Per message
 //!
-//! * send: **one CAS** on `state` (`index+1`; `RX_WAITING` becomes a `WAKERS` increment), a plain write of the value
-//!   and a release store of the slot's `full` flag; wake the receiver if the CAS saw
-//!   `RX_WAITING`. Once per block (every 31 messages) the sender that takes the block's last
+//! * send: **one CAS** on `state` (`index+1`, clearing `RX_WAITING`), a plain write of the
+//!   value, a wake of the receiver if the CAS saw `RX_WAITING`, and a release store of the
+//!   slot's `full` flag. Once per block (every 31 messages) the sender that takes the block's last
 //!   slot also installs the next block: a `fetch_add` to skip the marker and a `swap` to take
 //!   a recycled block (an allocation only if none is spare).
 //! * receive: an acquire load of the slot's `full` flag and a read: **no RMW at all**. Once
@@ -46,7 +46,7 @@ use crate::util::Backoff;
 const RX_CLOSED: u64 = 1 << 0;
 const RX_WAITING: u64 = 1 << 1;
 const TX_GONE: u64 = 1 << 2;
-/// `RX_WAITING` and the 4-bit `WAKERS` counter (bits 3..7), see `chan.rs`.
+/// `RX_WAITING` and the 4-bit `WAKERS` counter of notifiers (bits 3..7), see `chan.rs`.
 const RX_BITS: RxBits = RxBits {
     rx_waiting: RX_WAITING,
     waker_one: 1 << 3,
@@ -179,7 +179,7 @@ impl<T> List<T> {
                 next_block = self.take_block();
             }
             let next = state + (1 << SHIFT);
-            // A claim turns RX_WAITING, if set, into one more waker.
+            // A claim clears RX_WAITING; we then wake the receiver (see `chan.rs`).
             let next = RX_BITS.claim(next);
             match self
                 .state
@@ -198,11 +198,12 @@ impl<T> List<T> {
                     let slot = unsafe { &(*block).slots[offset] };
                     // SAFETY: we claimed this slot; the receiver reads it only after `full`.
                     unsafe { (*slot.value.get()).write(value) };
-                    slot.full.store(true, Release);
                     if state & RX_WAITING != 0 {
-                        // SAFETY: our claim CAS turned RX_WAITING into a WAKERS increment.
-                        unsafe { self.rx_waker.wake(&self.state, RX_BITS) };
+                        // SAFETY: our claim CAS cleared RX_WAITING, and the slot is
+                        // published only below.
+                        unsafe { self.rx_waker.wake_claimed() };
                     }
+                    slot.full.store(true, Release);
                     if !next_block.is_null() {
                         self.recycle(next_block);
                     }

@@ -19,8 +19,8 @@
 //!
 //! * `send`/`try_send` fast path: **one CAS** (`reserved+1`, `tail+1`), then a plain write of
 //!   the value and a release store of the slot's `full` flag. If the CAS saw `RX_WAITING`, it
-//!   turned it into a `WAKERS` increment: the sender wakes the receiver by reference and
-//!   decrements `WAKERS` (one more RMW, only when the receiver sleeps; see `chan.rs`).
+//!   cleared it, and the sender wakes the receiver by reference just before that store (no
+//!   further RMW; see `chan.rs`).
 //! * receive: an acquire load of the slot's `full` flag, a read, then **one `fetch_sub`** of
 //!   `reserved` (which frees the capacity and tells whether senders wait for it).
 //! * `reserve` is one CAS (`reserved+1`); sending through the permit is one CAS (`tail+1`).
@@ -58,7 +58,7 @@ const RX_WAITING: u64 = 1 << 1;
 const TX_WAITING: u64 = 1 << 2;
 /// Every `Sender` is gone. Set once.
 const TX_GONE: u64 = 1 << 3;
-/// `RX_WAITING` and the 4-bit `WAKERS` counter (bits 4..8), see `chan.rs`.
+/// `RX_WAITING` and the 4-bit `WAKERS` counter of notifiers (bits 4..8), see `chan.rs`.
 const RX_BITS: RxBits = RxBits {
     rx_waiting: RX_WAITING,
     waker_one: 1 << 4,
@@ -80,7 +80,7 @@ fn tail(state: u64) -> usize {
     (state >> TAIL_SHIFT) as usize
 }
 
-/// A claim turns `RX_WAITING`, if set, into one more waker (see `chan.rs`).
+/// A claim clears `RX_WAITING`; the claimer wakes the receiver (see `chan.rs`).
 fn claim(next: u64) -> u64 {
     RX_BITS.claim(next)
 }
@@ -239,11 +239,11 @@ impl<T> Ring<T> {
         // SAFETY: our CAS claimed `pos`, and `reserved ≤ cap` means the receiver has finished
         // with this slot (it cleared `full` before the `fetch_sub` we synchronised with).
         unsafe { (*slot.value.get()).write(value) };
-        slot.full.store(true, Release);
         if wake_rx {
-            // SAFETY: our claim CAS turned RX_WAITING into a WAKERS increment.
-            unsafe { self.rx_waker.wake(&self.state, RX_BITS) };
+            // SAFETY: our claim CAS cleared RX_WAITING, and `pos` is published only below.
+            unsafe { self.rx_waker.wake_claimed() };
         }
+        slot.full.store(true, Release);
     }
 
     /// Returns one unit of capacity: from the receiver after a message, or from an unused
