@@ -977,7 +977,8 @@ impl Core {
         }
     }
 
-    /// The polls of the tasks still owned (see [`poll_sampled`]: no counter per poll).
+    /// The polls of the tasks still owned: each task's header counts its own, so the run
+    /// loop keeps no runtime-wide poll counter.
     fn live_polls(&self) -> u64 {
         self.owned
             .borrow()
@@ -1007,8 +1008,9 @@ impl Core {
     fn observe_spawn(&self, task: NonNull<Header>) {
         let n = self.counters.spawned.get();
         self.counters.spawned.set(n + 1);
-        if n & self.sample_mask == 0 || self.spawn_hook {
-            self.observe_spawn_slow(task, n & self.sample_mask == 0);
+        let sampled = n & self.sample_mask == 0;
+        if sampled || self.spawn_hook {
+            self.observe_spawn_slow(task, sampled);
         }
     }
 
