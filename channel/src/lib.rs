@@ -25,10 +25,10 @@
 //! | operation | RMWs | lock | allocation |
 //! |---|---|---|---|
 //! | `mpsc` bounded `send`/`try_send` | 1 CAS | no | no |
-//! | `mpsc` bounded receive | 1 `fetch_sub` | no | no |
+//! | `mpsc` bounded receive | 0 | no | no |
 //! | `mpsc` unbounded `send` | 1 CAS (+2 per 31 messages) | no | no (block reused) |
 //! | `mpsc` unbounded receive | 0 (+1 per 31 messages) | no | no |
-//! | `mpsc` receiver asleep: park / the send that wakes it | +1 CAS / +1 `fetch_sub` | no | no |
+//! | `mpsc` receiver asleep: park / the send that wakes it | +1 CAS / +0 | no | no |
 //! | `oneshot` create / send / receive | 0 / 1 CAS / 1 `fetch_and` | no | 1 block per channel |
 //! | `Mutex` lock / unlock, `RwLock` read or write / release | 1 CAS / 1 CAS | no | no |
 //! | `Semaphore` acquire / release | 1 CAS / 1 CAS | no | no |

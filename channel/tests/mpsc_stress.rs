@@ -151,3 +151,61 @@ fn unbounded_tasks_one_thread() {
     got.into_iter().for_each(|(s, i)| check.see(s, i));
     check.assert_complete(per);
 }
+
+/// The receiver frees room with a plain store while, on another thread, a sender finds the
+/// channel full and starts to wait: the two must not miss each other. Each round both threads
+/// are released together and skew their start by a different few spins, so the receive lands
+/// at every point of the sender's check-then-queue window; after its receive the receiver
+/// *stops receiving* until the sender's send has completed, so a missed hand-off would leave
+/// the sender asleep with room free and the round would never end (the bounded wait below
+/// turns that into a failure instead of a hang).
+#[test]
+fn bounded_sender_starting_to_wait_sees_room_freed_concurrently() {
+    use std::sync::atomic::{AtomicUsize, Ordering::*};
+    use std::sync::{mpsc as std_mpsc, Arc};
+    use std::time::Duration;
+
+    fn spin(n: usize) {
+        for _ in 0..n {
+            std::hint::spin_loop();
+        }
+    }
+
+    let rounds = scale(20_000, 30);
+    let (tx, mut rx) = mpsc::channel::<usize>(1);
+    let (done_tx, done_rx) = std_mpsc::channel::<usize>();
+    let go = Arc::new(AtomicUsize::new(usize::MAX));
+    let sender = std::thread::spawn({
+        let go = go.clone();
+        move || {
+            block_on(async {
+                tx.send(0).await.unwrap();
+                for i in 0..rounds {
+                    while go.load(Acquire) != i {
+                        std::hint::spin_loop();
+                    }
+                    spin(i % 64);
+                    // Full until the receiver takes message `i`, which it does right now.
+                    tx.send(i + 1).await.unwrap();
+                    done_tx.send(i + 1).unwrap();
+                }
+            })
+        }
+    });
+    block_on(async {
+        for i in 0..=rounds {
+            if i < rounds {
+                go.store(i, Release);
+                spin((i / 64) % 64);
+            }
+            assert_eq!(rx.recv().await, Some(i));
+            if i < rounds {
+                let sent = done_rx
+                    .recv_timeout(Duration::from_secs(5))
+                    .expect("a sender slept with room free (lost hand-off)");
+                assert_eq!(sent, i + 1);
+            }
+        }
+    });
+    sender.join().unwrap();
+}

@@ -500,7 +500,7 @@ impl<T> Permit<'_, T> {
 
 impl<T> Drop for Permit<'_, T> {
     fn drop(&mut self) {
-        self.chan.release_unit(false);
+        self.chan.return_unit();
     }
 }
 
@@ -544,7 +544,7 @@ impl<T> OwnedPermit<T> {
     /// ```
     pub fn release(mut self) -> Sender<T> {
         let sender = self.sender.take().expect("permit already used");
-        sender.chan.release_unit(false);
+        sender.chan.return_unit();
         sender
     }
 }
@@ -552,7 +552,7 @@ impl<T> OwnedPermit<T> {
 impl<T> Drop for OwnedPermit<T> {
     fn drop(&mut self) {
         if let Some(sender) = self.sender.take() {
-            sender.chan.release_unit(false);
+            sender.chan.return_unit();
         }
     }
 }
@@ -567,7 +567,8 @@ impl<T> Receiver<T> {
     /// Receives the next message; `None` once every sender is gone (or the receiver was
     /// closed) and the buffer is drained.
     ///
-    /// Uncontended this is one load and one `fetch_sub`: no lock, no allocation.
+    /// Uncontended this is loads and a release store: no atomic read-modify-write, no lock,
+    /// no allocation.
     ///
     /// # Cancel safety
     ///

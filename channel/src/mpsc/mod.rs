@@ -17,15 +17,17 @@
 //! | operation, uncontended | atomic read-modify-writes | lock | allocation |
 //! |---|---|---|---|
 //! | bounded `send` / `try_send` | 1 CAS | no | no |
-//! | bounded `recv` / `try_recv` | 1 `fetch_sub` (frees the room) | no | no |
+//! | bounded `recv` / `try_recv` | 0 (a release store frees the room) | no | no |
 //! | bounded `reserve` + `Permit::send` | 1 CAS + 1 CAS | no | no |
 //! | unbounded `send` | 1 CAS (+1 `fetch_add` and 1 `swap` per 31 messages) | no | only if no block is spare |
 //! | unbounded `recv` / `try_recv` | 0 (+1 `swap` per 31 messages) | no | no |
 //!
 //! When the receiver is asleep (the common case between two tasks on one thread), its park
 //! is one more CAS (its waker stays registered: no clone), and the send that wakes it pays
-//! one more RMW after `wake_by_ref` (see `chan.rs`). When senders queue on a full bounded
-//! channel, they wait in a FIFO list behind a `parking_lot::Mutex` (slow path only).
+//! no more RMWs, only `wake_by_ref` (see `chan.rs`). When senders queue on a full bounded
+//! channel, they wait in a FIFO list behind a `parking_lot::Mutex` (slow path only); the
+//! sender that starts the queue also pays a `membarrier` call on Linux, so that the receiver
+//! needs no fence per message (see `ring.rs`).
 //!
 //! The claimed-but-not-yet-published window (a sender on another thread between its CAS and
 //! its store) is waited out by the receiver: a short spin, then `wake_by_ref` + `Pending`.

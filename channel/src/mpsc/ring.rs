@@ -1,39 +1,53 @@
-//! The bounded core: a ring of `cap` slots and one 64-bit state word (here be dragons).
+//! The bounded core: a ring of `cap` slots, one 64-bit state word and the receiver's count
+//! (here be dragons).
 //!
 //! # The state word
 //!
 //! ```text
 //!  63          36 35               8 7      4    3        2          1          0
 //! ┌──────────────┬──────────────────┬─────────┬───────┬──────────┬──────────┬─────────┐
-//! │tail (< 2·cap)│ reserved (≤ cap) │ WAKERS  │TX_GONE│TX_WAITING│RX_WAITING│RX_CLOSED│
+//! │tail (< 2·cap)│taken (mod 2^28)  │ WAKERS  │TX_GONE│TX_WAITING│RX_WAITING│RX_CLOSED│
 //! └──────────────┴──────────────────┴─────────┴───────┴──────────┴──────────┴─────────┘
 //! ```
 //!
 //! * `tail` is the next position to claim, counted modulo `2·cap` (slot = `tail mod cap`),
 //!   so the receiver can tell "nothing claimed" (`tail == head`) from "all `cap` claimed".
-//! * `reserved` is capacity in use: messages claimed and not yet received, plus permits
-//!   handed out and not yet used. `reserved ≤ cap` always, hence positions claimed and not
-//!   yet received are at most `cap`, and a claimed slot is always free.
+//! * `taken` counts units of capacity handed out, modulo 2^28: one per message claimed and
+//!   one per permit outstanding (a permit given back subtracts its unit).
+//! * `released` (a separate word, written only by the receiver) counts messages received,
+//!   modulo 2^28. Capacity in use is `taken − released ≤ cap`, hence positions claimed and
+//!   not yet received are at most `cap`, and a claimed slot is always free.
 //!
 //! # Per message
 //!
-//! * `send`/`try_send` fast path: **one CAS** (`reserved+1`, `tail+1`), then a plain write of
-//!   the value and a release store of the slot's `full` flag. If the CAS saw `RX_WAITING`, it
-//!   cleared it, and the sender wakes the receiver by reference just before that store (no
-//!   further RMW; see `chan.rs`).
-//! * receive: an acquire load of the slot's `full` flag, a read, then **one `fetch_sub`** of
-//!   `reserved` (which frees the capacity and tells whether senders wait for it).
-//! * `reserve` is one CAS (`reserved+1`); sending through the permit is one CAS (`tail+1`).
+//! * `send`/`try_send` fast path: loads of `released` and the state, then **one CAS**
+//!   (`taken+1`, `tail+1`), a plain write of the value and a release store of the slot's
+//!   `full` flag. If the CAS saw `RX_WAITING`, it cleared it, and the sender wakes the
+//!   receiver by reference just before that store (no further RMW; see `chan.rs`).
+//! * receive: an acquire load of the slot's `full` flag, a read, a release **store** of
+//!   `released + 1`, then a load of the state to see whether senders wait for the room.
+//!   **No RMW.** The store and that load race with a sender starting to wait (it sets
+//!   `TX_WAITING`, then loads `released`): the pair is ordered by an asymmetric fence (see
+//!   `util/fence.rs`), free for the receiver and a `membarrier` call for a sender that is
+//!   about to sleep, after which it grants itself (or the senders queued before it) whatever
+//!   room it finds.
+//! * `reserve` is one CAS (`taken+1`); sending through the permit is one CAS (`tail+1`).
 //!
 //! # Ground rules
 //!
 //! * A slot's value is written only by the sender whose CAS claimed its position, before
 //!   it sets `full`; it is read only by the receiver after it saw `full`, which then clears
-//!   `full` *before* its `fetch_sub` of `reserved` (release) lets a sender reuse the slot.
-//! * `head` is touched only by the receiver (or by `Drop`, which has `&mut`).
+//!   `full` *before* its release store of `released` lets a sender reuse the slot.
+//! * Every increment of `taken` is a CAS made after an acquire load of `released` that
+//!   showed the room, so the CAS chain on the state word carries, to every later claimer,
+//!   a `released` value that covers its slot.
+//! * `released` is loaded *before* the state word: a message counted in `released` was
+//!   claimed before that load, so the state loaded after it counts it in `taken` and
+//!   `taken − released` never underflows.
+//! * `head` and `released` are written only by the receiver (or by `Drop`, which has `&mut`).
 //! * `TX_WAITING` is set and cleared only with `send_waiters` locked; while it is set the fast
 //!   paths refuse to take capacity (no barging past queued senders), and freed capacity is
-//!   handed to the first queued sender (*granted*) instead of returned to `reserved`.
+//!   handed to the first queued sender (*granted*) instead of left free.
 //! * `TX_GONE` is set once, by the last `Sender` to drop; `RX_CLOSED` once, by the receiver.
 
 use std::cell::UnsafeCell;
@@ -48,7 +62,7 @@ use parking_lot::Mutex;
 use super::chan::{Park, Pop, RxBits, RxCore, RxWaker};
 use super::error::TrySendError;
 use crate::notify::Notify;
-use crate::util::{Key, WaitList, WakeList};
+use crate::util::{AsymFence, Key, WaitList, WakeList};
 
 /// The receiver is closed or dropped: sends fail. Set once.
 const RX_CLOSED: u64 = 1 << 0;
@@ -64,16 +78,28 @@ const RX_BITS: RxBits = RxBits {
     waker_one: 1 << 4,
     waker_mask: 0xf << 4,
 };
-const RESERVED_SHIFT: u32 = 8;
-const RESERVED_ONE: u64 = 1 << RESERVED_SHIFT;
-const RESERVED_MASK: u64 = ((1 << 28) - 1) << RESERVED_SHIFT;
+const TAKEN_SHIFT: u32 = 8;
+/// `taken` and `released` count modulo 2^28.
+const COUNT_MASK: usize = (1 << 28) - 1;
+const TAKEN_MASK: u64 = (COUNT_MASK as u64) << TAKEN_SHIFT;
 const TAIL_SHIFT: u32 = 36;
 
-/// The largest capacity of a bounded channel (so `reserved` fits 28 bits and `2·cap` 28).
+/// The largest capacity of a bounded channel (so counts modulo 2^28 and `2·cap` fit 28 bits).
 pub(crate) const MAX_CAPACITY: usize = 1 << 26;
 
-fn reserved(state: u64) -> usize {
-    ((state & RESERVED_MASK) >> RESERVED_SHIFT) as usize
+fn taken(state: u64) -> usize {
+    ((state & TAKEN_MASK) >> TAKEN_SHIFT) as usize
+}
+
+/// `state` with `taken` replaced (modulo 2^28).
+fn with_taken(state: u64, taken: usize) -> u64 {
+    (state & !TAKEN_MASK) | (((taken & COUNT_MASK) as u64) << TAKEN_SHIFT)
+}
+
+/// Capacity in use: `taken − released`, modulo 2^28 (see the ground rules for why it is in
+/// `0..=cap` when `released` was loaded first).
+fn in_use(state: u64, released: usize) -> usize {
+    taken(state).wrapping_sub(released) & COUNT_MASK
 }
 
 fn tail(state: u64) -> usize {
@@ -108,6 +134,10 @@ pub(crate) struct Ring<T> {
     slots: Box<[Slot<T>]>,
     /// The receiver's next position, in `[0, 2·cap)`. Receiver only.
     head: UnsafeCell<usize>,
+    /// Messages received, modulo 2^28. Stored (release) only by the receiver.
+    released: AtomicUsize,
+    /// Orders the receiver's store of `released` before its check for waiting senders.
+    fence: AsymFence,
     rx_waker: RxWaker,
     send_waiters: Mutex<WaitList<SendWaiter>>,
     /// Live `Sender`s (permits borrow or own a `Sender`, so they count too). The last one to
@@ -139,6 +169,8 @@ impl<T> Ring<T> {
             cap,
             slots,
             head: UnsafeCell::new(0),
+            released: AtomicUsize::new(0),
+            fence: AsymFence::new(),
             rx_waker: RxWaker::new(),
             send_waiters: Mutex::new(WaitList::new()),
             tx_count: AtomicUsize::new(1),
@@ -168,22 +200,32 @@ impl<T> Ring<T> {
         self.state.load(Acquire) & RX_CLOSED != 0
     }
 
+    /// Capacity in use as a sender sees it: `released` first (see the ground rules).
+    fn load_in_use(&self) -> (u64, usize) {
+        let released = self.released.load(Acquire);
+        let state = self.state.load(Acquire);
+        (state, in_use(state, released))
+    }
+
     /// Free capacity now.
     pub(crate) fn available(&self) -> usize {
-        self.cap - reserved(self.state.load(Acquire))
+        self.cap.saturating_sub(self.load_in_use().1)
     }
 
     /// Fast path of `try_send`/`send`: claim capacity and a position in one CAS.
     pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        let mut state = self.state.load(Acquire);
+        let (mut state, mut used) = self.load_in_use();
         loop {
             if state & RX_CLOSED != 0 {
                 return Err(TrySendError::Closed(value));
             }
-            if state & TX_WAITING != 0 || reserved(state) == self.cap {
+            if state & TX_WAITING != 0 || used >= self.cap {
                 return Err(TrySendError::Full(value));
             }
-            let next = claim(with_tail(state + RESERVED_ONE, self.next_pos(tail(state))));
+            let next = claim(with_tail(
+                with_taken(state, taken(state) + 1),
+                self.next_pos(tail(state)),
+            ));
             match self
                 .state
                 .compare_exchange_weak(state, next, AcqRel, Acquire)
@@ -192,27 +234,28 @@ impl<T> Ring<T> {
                     self.write(tail(state), value, state & RX_WAITING != 0);
                     return Ok(());
                 }
-                Err(actual) => state = actual,
+                Err(_) => (state, used) = self.load_in_use(),
             }
         }
     }
 
     /// Takes one unit of capacity (a permit) without a position.
     pub(crate) fn try_reserve(&self) -> Result<(), TrySendError<()>> {
-        let mut state = self.state.load(Acquire);
         loop {
+            let (state, used) = self.load_in_use();
             if state & RX_CLOSED != 0 {
                 return Err(TrySendError::Closed(()));
             }
-            if state & TX_WAITING != 0 || reserved(state) == self.cap {
+            if state & TX_WAITING != 0 || used >= self.cap {
                 return Err(TrySendError::Full(()));
             }
-            match self
+            let next = with_taken(state, taken(state) + 1);
+            if self
                 .state
-                .compare_exchange_weak(state, state + RESERVED_ONE, AcqRel, Acquire)
+                .compare_exchange_weak(state, next, AcqRel, Acquire)
+                .is_ok()
             {
-                Ok(_) => return Ok(()),
-                Err(actual) => state = actual,
+                return Ok(());
             }
         }
     }
@@ -236,8 +279,9 @@ impl<T> Ring<T> {
     /// Publishes `value` at the position our CAS claimed.
     fn write(&self, pos: usize, value: T, wake_rx: bool) {
         let slot = self.slot(pos);
-        // SAFETY: our CAS claimed `pos`, and `reserved ≤ cap` means the receiver has finished
-        // with this slot (it cleared `full` before the `fetch_sub` we synchronised with).
+        // SAFETY: our CAS claimed `pos`, and `taken − released ≤ cap` for a `released` our
+        // CAS chain synchronised with: the receiver has finished with this slot (it cleared
+        // `full` before storing that `released`).
         unsafe { (*slot.value.get()).write(value) };
         if wake_rx {
             // SAFETY: our claim CAS cleared RX_WAITING, and `pos` is published only below.
@@ -246,43 +290,77 @@ impl<T> Ring<T> {
         slot.full.store(true, Release);
     }
 
-    /// Returns one unit of capacity: from the receiver after a message, or from an unused
-    /// permit or a cancelled granted sender (`from_rx == false`).
-    pub(crate) fn release_unit(&self, from_rx: bool) {
-        let prev = self.state.fetch_sub(RESERVED_ONE, AcqRel);
-        if prev & TX_WAITING != 0 {
+    /// The receiver's side of a message received: frees its unit of capacity with a plain
+    /// store, then hands it to a queued sender if one waits.
+    fn rx_release(&self) {
+        let released = self.released.load(Relaxed); // only we store it
+        self.released
+            .store(released.wrapping_add(1) & COUNT_MASK, Release);
+        // Pairs with the heavy fence of a sender that set TX_WAITING and will then reload
+        // `released` (see `util/fence.rs`): one of us sees the other's write.
+        self.fence.light();
+        if self.state.load(Relaxed) & TX_WAITING != 0 {
             self.grant_slow();
         }
-        if !from_rx && prev & RX_WAITING != 0 {
+    }
+
+    /// Gives back one unit of capacity from the sending side: an unused permit, or a
+    /// cancelled or failed sender that had been granted one.
+    pub(crate) fn return_unit(&self) {
+        let mut state = self.state.load(Acquire);
+        loop {
+            let next = with_taken(state, taken(state).wrapping_sub(1));
+            match self
+                .state
+                .compare_exchange_weak(state, next, AcqRel, Acquire)
+            {
+                Ok(_) => break,
+                Err(actual) => state = actual,
+            }
+        }
+        if state & TX_WAITING != 0 {
+            self.grant_slow();
+        }
+        if state & RX_WAITING != 0 {
             // A closed receiver waits for outstanding permits before it ends.
             self.rx_waker.notify(&self.state, RX_BITS);
         }
     }
 
-    /// Hands the unit just freed to the first queued sender, if any is still queued.
+    /// Hands free capacity to queued senders, first come first served.
     #[cold]
     fn grant_slow(&self) {
-        let waker = {
-            let mut waiters = self.send_waiters.lock();
-            let state = self.state.load(Acquire);
-            if state & TX_WAITING == 0 {
-                return; // the queue emptied meanwhile: the unit stays free
+        let mut wakers = WakeList::new();
+        self.grant_locked(&mut self.send_waiters.lock(), &mut wakers);
+        wakers.wake_all();
+    }
+
+    /// With `send_waiters` locked: while senders are queued and capacity is free, takes a
+    /// unit for the first queued sender and marks it granted; collects their wakers.
+    fn grant_locked(&self, waiters: &mut WaitList<SendWaiter>, wakers: &mut WakeList) {
+        loop {
+            let (state, used) = self.load_in_use();
+            if state & TX_WAITING == 0 || state & RX_CLOSED != 0 || used >= self.cap {
+                // Nobody queued; or the queued senders are failing (`close_rx` woke them);
+                // or no room: the unit stays where it is.
+                return;
             }
-            if state & RX_CLOSED != 0 {
-                return; // the queued senders are failing (`close_rx` woke them): keep it free
+            // TX_WAITING keeps the fast paths off the unit we take.
+            let next = with_taken(state, taken(state) + 1);
+            if self
+                .state
+                .compare_exchange_weak(state, next, AcqRel, Acquire)
+                .is_err()
+            {
+                continue;
             }
-            // Take the unit back for the waiter. TX_WAITING keeps the fast paths off it.
-            self.state.fetch_add(RESERVED_ONE, AcqRel);
             let waiter = waiters.detach_front().expect("TX_WAITING with no waiter");
             waiter.granted = true;
-            let waker = waiter.waker.take();
+            wakers.push_opt(waiter.waker.take());
             if waiters.is_empty() {
                 self.state.fetch_and(!TX_WAITING, AcqRel);
+                return;
             }
-            waker
-        };
-        if let Some(w) = waker {
-            w.wake();
         }
     }
 
@@ -320,6 +398,12 @@ impl<T> Ring<T> {
         (tail + 2 * self.cap - head) % (2 * self.cap)
     }
 
+    /// Capacity in use as the receiver sees it (exact: it wrote `released`, and every message
+    /// it received was claimed before `state` was loaded).
+    fn rx_in_use(&self, state: u64) -> usize {
+        in_use(state, self.released.load(Relaxed))
+    }
+
     /// Whether the receiver will see no more messages once it has drained the buffer.
     pub(crate) fn is_closed(&self) -> bool {
         self.state.load(Acquire) & (RX_CLOSED | TX_GONE) != 0
@@ -334,15 +418,15 @@ impl<T> RxCore<T> for Ring<T> {
         if slot.full.load(Acquire) {
             // SAFETY: `full` (acquire) says the claiming sender wrote the value; it is ours.
             let value = unsafe { (*slot.value.get()).assume_init_read() };
-            slot.full.store(false, Relaxed); // ordered before the release in `release_unit`
+            slot.full.store(false, Relaxed); // ordered before the release in `rx_release`
             *head = self.next_pos(*head);
-            self.release_unit(true);
+            self.rx_release();
             return Pop::Value(value);
         }
         let state = self.state.load(Acquire);
         if tail(state) != *head {
             Pop::Busy
-        } else if state & TX_GONE != 0 || (state & RX_CLOSED != 0 && reserved(state) == 0) {
+        } else if state & TX_GONE != 0 || (state & RX_CLOSED != 0 && self.rx_in_use(state) == 0) {
             Pop::Closed
         } else {
             Pop::Empty
@@ -355,7 +439,8 @@ impl<T> RxCore<T> for Ring<T> {
         let verdict = |state: u64| {
             if tail(state) != head {
                 Some(Park::Retry)
-            } else if state & TX_GONE != 0 || (state & RX_CLOSED != 0 && reserved(state) == 0) {
+            } else if state & TX_GONE != 0 || (state & RX_CLOSED != 0 && self.rx_in_use(state) == 0)
+            {
                 Some(Park::Closed)
             } else {
                 None
@@ -404,14 +489,17 @@ impl<'a, T> Reserve<'a, T> {
     fn queue(&mut self, waker: &Waker) -> Poll<Result<(), ()>> {
         let ring = self.ring;
         let mut waiters = ring.send_waiters.lock();
-        let mut state = ring.state.load(Acquire);
-        loop {
+        let set_waiting = loop {
+            let (state, used) = ring.load_in_use();
             if state & RX_CLOSED != 0 {
                 return Poll::Ready(Err(()));
             }
-            let free = state & TX_WAITING == 0 && reserved(state) < ring.cap;
+            if state & TX_WAITING != 0 {
+                break false; // queue behind the senders already waiting
+            }
+            let free = used < ring.cap;
             let next = if free {
-                state + RESERVED_ONE
+                with_taken(state, taken(state) + 1)
             } else {
                 state | TX_WAITING
             };
@@ -420,16 +508,35 @@ impl<'a, T> Reserve<'a, T> {
                 .compare_exchange_weak(state, next, AcqRel, Acquire)
             {
                 Ok(_) if free => return Poll::Ready(Ok(())),
-                Ok(_) => break,
-                Err(actual) => state = actual,
+                Ok(_) => break true,
+                Err(_) => {}
             }
-        }
+        };
         let key = waiters.push_back(SendWaiter {
-            waker: Some(waker.clone()),
+            waker: None,
             granted: false,
         });
-        self.step = Step::Waiting(key);
-        Poll::Pending
+        let mut wakers = WakeList::new();
+        if set_waiting {
+            // We set TX_WAITING after seeing the channel full; the receiver frees room with a
+            // plain store and then checks TX_WAITING. The heavy side of the fence pair makes
+            // sure that it saw our bit or we see its store below: room freed in between is
+            // granted here, to the queue in order (which may be us).
+            ring.fence.heavy();
+            ring.grant_locked(&mut waiters, &mut wakers);
+        }
+        let waiter = waiters.get_mut(key).expect("send waiter vanished");
+        let res = if waiter.granted {
+            waiters.remove(key);
+            Poll::Ready(Ok(()))
+        } else {
+            waiter.waker = Some(waker.clone());
+            self.step = Step::Waiting(key);
+            Poll::Pending
+        };
+        drop(waiters);
+        wakers.wake_all();
+        res
     }
 }
 
@@ -457,7 +564,7 @@ impl<T> Future for Reserve<'_, T> {
                     }
                     drop(waiters);
                     if granted {
-                        ring.release_unit(false);
+                        ring.return_unit();
                     }
                     Poll::Ready(Err(()))
                 } else if waiter.granted {
@@ -496,7 +603,7 @@ impl<T> Drop for Reserve<'_, T> {
         };
         if granted {
             // Capacity was handed to us and will never be used: pass it on.
-            ring.release_unit(false);
+            ring.return_unit();
         }
     }
 }
@@ -507,13 +614,18 @@ mod tests {
 
     #[test]
     fn state_packing() {
-        let s = with_tail((RESERVED_ONE * 5) | RX_WAITING, 77);
+        let s = with_tail(with_taken(RX_WAITING, 5), 77);
         assert_eq!(tail(s), 77);
-        assert_eq!(reserved(s), 5);
+        assert_eq!(taken(s), 5);
         assert_eq!(s & RX_WAITING, RX_WAITING);
-        let max = with_tail(RESERVED_ONE * MAX_CAPACITY as u64, 2 * MAX_CAPACITY - 1);
-        assert_eq!(reserved(max), MAX_CAPACITY);
+        let max = with_tail(with_taken(0, COUNT_MASK), 2 * MAX_CAPACITY - 1);
+        assert_eq!(taken(max), COUNT_MASK);
         assert_eq!(tail(max), 2 * MAX_CAPACITY - 1);
+        // `taken` wraps within its field, and `in_use` across the wrap.
+        let wrapped = with_taken(max, taken(max) + 1);
+        assert_eq!(taken(wrapped), 0);
+        assert_eq!(tail(wrapped), 2 * MAX_CAPACITY - 1);
+        assert_eq!(in_use(with_taken(0, 3), COUNT_MASK - 1), 5);
     }
 
     #[test]
@@ -530,6 +642,6 @@ mod tests {
                 assert!(matches!(ring.try_pop(), Pop::Empty));
             }
         }
-        assert_eq!(reserved(ring.state.load(SeqCst)), 0);
+        assert_eq!(ring.load_in_use().1, 0);
     }
 }

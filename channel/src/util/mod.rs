@@ -1,7 +1,9 @@
 //! Small internal helpers shared by the primitives.
 
+mod fence;
 mod wait_list;
 
+pub(crate) use fence::AsymFence;
 pub(crate) use wait_list::{Key, WaitList};
 
 use std::task::Waker;
