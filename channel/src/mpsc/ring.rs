@@ -201,6 +201,7 @@ impl<T> Ring<T> {
     }
 
     /// Capacity in use as a sender sees it: `released` first (see the ground rules).
+    #[inline]
     fn load_in_use(&self) -> (u64, usize) {
         let released = self.released.load(Acquire);
         let state = self.state.load(Acquire);
@@ -213,6 +214,7 @@ impl<T> Ring<T> {
     }
 
     /// Fast path of `try_send`/`send`: claim capacity and a position in one CAS.
+    #[inline]
     pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let (mut state, mut used) = self.load_in_use();
         loop {
@@ -277,6 +279,7 @@ impl<T> Ring<T> {
     }
 
     /// Publishes `value` at the position our CAS claimed.
+    #[inline]
     fn write(&self, pos: usize, value: T, wake_rx: bool) {
         let slot = self.slot(pos);
         // SAFETY: our CAS claimed `pos`, and `taken − released ≤ cap` for a `released` our
@@ -292,6 +295,7 @@ impl<T> Ring<T> {
 
     /// The receiver's side of a message received: frees its unit of capacity with a plain
     /// store, then hands it to a queued sender if one waits.
+    #[inline]
     fn rx_release(&self) {
         let released = self.released.load(Relaxed); // only we store it
         self.released
@@ -411,6 +415,7 @@ impl<T> Ring<T> {
 }
 
 impl<T> RxCore<T> for Ring<T> {
+    #[inline]
     unsafe fn try_pop(&self) -> Pop<T> {
         // SAFETY: the caller is the single receiver: nobody else touches `head`.
         let head = unsafe { &mut *self.head.get() };
