@@ -173,6 +173,16 @@ fn park_zero_does_not_block_and_unpark_is_remembered() {
     assert!(t.elapsed() < Duration::from_secs(5));
 }
 
+/// With no source and no timer, a zero-timeout park skips its poll; an unpark that came
+/// before it must still end the next blocking park.
+#[test]
+fn unpark_survives_a_skipped_zero_park() {
+    let mut driver = Driver::new().unwrap();
+    driver.unparker().unpark();
+    driver.park(Some(Duration::ZERO)); // nothing registered: no poll
+    driver.park(None); // the unpark is still pending: returns at once
+}
+
 #[test]
 fn unpark_from_another_thread_interrupts_park() {
     let mut driver = Driver::new().unwrap();
