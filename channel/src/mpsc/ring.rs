@@ -96,6 +96,11 @@ fn with_taken(state: u64, taken: usize) -> u64 {
     (state & !TAKEN_MASK) | (((taken & COUNT_MASK) as u64) << TAKEN_SHIFT)
 }
 
+/// `state` with one more unit of capacity taken.
+fn take_unit(state: u64) -> u64 {
+    with_taken(state, taken(state) + 1)
+}
+
 /// Capacity in use: `taken − released`, modulo 2^28 (see the ground rules for why it is in
 /// `0..=cap` when `released` was loaded first).
 fn in_use(state: u64, released: usize) -> usize {
@@ -224,10 +229,7 @@ impl<T> Ring<T> {
             if state & TX_WAITING != 0 || used >= self.cap {
                 return Err(TrySendError::Full(value));
             }
-            let next = claim(with_tail(
-                with_taken(state, taken(state) + 1),
-                self.next_pos(tail(state)),
-            ));
+            let next = claim(with_tail(take_unit(state), self.next_pos(tail(state))));
             match self
                 .state
                 .compare_exchange_weak(state, next, AcqRel, Acquire)
@@ -251,7 +253,7 @@ impl<T> Ring<T> {
             if state & TX_WAITING != 0 || used >= self.cap {
                 return Err(TrySendError::Full(()));
             }
-            let next = with_taken(state, taken(state) + 1);
+            let next = take_unit(state);
             if self
                 .state
                 .compare_exchange_weak(state, next, AcqRel, Acquire)
@@ -350,7 +352,7 @@ impl<T> Ring<T> {
                 return;
             }
             // TX_WAITING keeps the fast paths off the unit we take.
-            let next = with_taken(state, taken(state) + 1);
+            let next = take_unit(state);
             if self
                 .state
                 .compare_exchange_weak(state, next, AcqRel, Acquire)
@@ -504,7 +506,7 @@ impl<'a, T> Reserve<'a, T> {
             }
             let free = used < ring.cap;
             let next = if free {
-                with_taken(state, taken(state) + 1)
+                take_unit(state)
             } else {
                 state | TX_WAITING
             };

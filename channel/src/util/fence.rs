@@ -122,10 +122,13 @@ mod sys {
 mod tests {
     use super::*;
 
+    /// `heavy` panics if the system call fails after registration; here it must not, twice
+    /// (the second call takes the registered fast path).
     #[test]
     fn both_sides_run() {
         let f = AsymFence::new();
         f.light();
+        f.heavy();
         f.heavy();
         // Miri has no `membarrier`: the fallback must be chosen there.
         if cfg!(miri) {
