@@ -4,9 +4,11 @@
 //! starve the other tasks on its thread. weft gives each task a budget of operations per poll;
 //! this crate cannot depend on weft, so the runtime installs its budget function here with
 //! [`set_budget_hook`]. Every receive-side future of this crate (`mpsc` `recv`, `oneshot`
-//! receivers, `broadcast` `recv`, `watch` `changed`, `Queue::get`) calls the hook before doing
-//! its work and returns `Pending` if the hook does. The hook is expected to wake the task
-//! before returning `Pending` (weft's `poll_proceed` does), so the task is polled again soon.
+//! receivers, `broadcast` `recv`, `watch` `changed`, `Queue::get`) and every waiting send
+//! (bounded `mpsc` `send`, `reserve` and `reserve_owned`, `Queue::put`; as in tokio, a
+//! producer whose channel always has room must yield too) calls the hook before doing its
+//! work and returns `Pending` if the hook does. The hook is expected to wake the task before
+//! returning `Pending` (weft's `poll_proceed` does), so the task is polled again soon.
 //!
 //! With no hook installed (another executor, a plain thread) the check is one atomic load.
 //!
@@ -36,9 +38,10 @@ static HOOK: OnceLock<fn(&mut Context<'_>) -> Poll<()>> = OnceLock::new();
 
 /// Installs the executor's budget function.
 ///
-/// `hook` is called at the start of every poll of a receive-side future. It returns
-/// `Ready(())` when the task may go on, or — once the task's budget is spent — wakes the task
-/// itself and returns `Pending`; the future then returns `Pending` without doing any work.
+/// `hook` is called at the start of every poll of a receive-side future (and of a bounded
+/// send, see the module docs). It returns `Ready(())` when the task may go on, or — once the
+/// task's budget is spent — wakes the task itself and returns `Pending`; the future then
+/// returns `Pending` without doing any work.
 /// Outside a task of that executor the hook must return `Ready(())`.
 ///
 /// The first hook installed stays for the life of the process; later calls are ignored and

@@ -43,8 +43,9 @@
 //!
 //! # Cooperative budget
 //!
-//! Receive-side futures call the hook installed with [`coop::set_budget_hook`] first, so
-//! that on weft a task that always finds a message ready still yields now and then.
+//! Receive-side futures, and the bounded senders' `send`, `reserve` and `Queue::put`, call
+//! the hook installed with [`coop::set_budget_hook`] first, so that on weft a task that
+//! always finds a message ready (or room for one) still yields now and then, as in tokio.
 //!
 //! # Blocking from synchronous code
 //!

@@ -511,6 +511,7 @@ impl<T, D: Discipline<T>> Future for Put<'_, T, D> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
+        ready_budget!(cx);
         let queue = this.queue;
         let mut wakers = WakeList::new();
         let res = {

@@ -1,4 +1,5 @@
-//! The cooperative-budget hook: receive-side futures ask it first and yield when it says so.
+//! The cooperative-budget hook: receive-side futures and bounded sends ask it first and yield
+//! when it says so.
 //!
 //! The hook is process-global, so this file installs one hook (a thread-local budget, like
 //! weft's) and every test here runs with it.
@@ -107,4 +108,66 @@ fn a_busy_receiver_yields_every_budget() {
     BUDGET.with(|b| b.set(None));
     assert!(pendings >= 3, "yielded {pendings} times");
     assert!(CALLS.with(|c| c.get()) > 0);
+}
+
+#[test]
+fn spent_budget_makes_bounded_sends_pending_without_sending() {
+    install();
+    let mut cx = Context::from_waker(noop_waker_ref());
+    let (tx, mut rx) = mpsc::channel(8);
+    let q = Queue::new(8);
+
+    BUDGET.with(|b| b.set(Some(0)));
+    let mut send = Box::pin(tx.send(1));
+    assert!(send.poll_unpin(&mut cx).is_pending());
+    assert!(Box::pin(tx.reserve()).poll_unpin(&mut cx).is_pending());
+    assert!(Box::pin(tx.clone().reserve_owned())
+        .poll_unpin(&mut cx)
+        .is_pending());
+    let mut put = Box::pin(q.put(1));
+    assert!(put.poll_unpin(&mut cx).is_pending());
+    // Nothing was sent, and no room was taken.
+    assert_eq!(tx.capacity(), 8);
+    assert!(rx.try_recv().is_err());
+    assert_eq!(q.qsize(), 0);
+
+    // With budget, the same futures go through.
+    BUDGET.with(|b| b.set(Some(100)));
+    assert_eq!(send.poll_unpin(&mut cx), Poll::Ready(Ok(())));
+    assert_eq!(put.poll_unpin(&mut cx), Poll::Ready(()));
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(q.get_nowait().unwrap(), 1);
+    BUDGET.with(|b| b.set(None));
+}
+
+#[test]
+fn a_busy_sender_yields_every_budget() {
+    install();
+    // A producer whose channel always has room would never yield; with a budget of 4 it
+    // returns Pending (after waking itself) every 4 sends.
+    let (tx, mut rx) = mpsc::channel(64);
+    let mut producer = Box::pin(async move {
+        for i in 0..10 {
+            tx.send(i).await.unwrap();
+        }
+    });
+    let mut cx = Context::from_waker(noop_waker_ref());
+    let mut per_poll = Vec::new();
+    let mut sent = 0;
+    loop {
+        BUDGET.with(|b| b.set(Some(4)));
+        let done = producer.poll_unpin(&mut cx).is_ready();
+        let mut this_poll = 0;
+        while let Ok(v) = rx.try_recv() {
+            assert_eq!(v, sent);
+            sent += 1;
+            this_poll += 1;
+        }
+        per_poll.push(this_poll);
+        if done {
+            break;
+        }
+    }
+    BUDGET.with(|b| b.set(None));
+    assert_eq!(per_poll, [4, 4, 2]);
 }

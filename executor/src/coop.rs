@@ -16,9 +16,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+/// The budget value that means "unconstrained" (never decremented).
+const UNCONSTRAINED: u32 = u32::MAX;
+
 thread_local! {
-    /// Remaining operations for the task being polled; `None` = unconstrained.
-    static BUDGET: Cell<Option<u32>> = const { Cell::new(None) };
+    /// Remaining operations for the task being polled; `UNCONSTRAINED` outside a task. A plain
+    /// `u32` rather than an `Option`: [`poll_proceed`] runs once per channel or I/O operation,
+    /// so it is one load, one compare and one store.
+    static BUDGET: Cell<u32> = const { Cell::new(UNCONSTRAINED) };
 }
 
 /// Consumes one unit of the current task's budget.
@@ -40,17 +45,23 @@ thread_local! {
 /// ```
 #[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    BUDGET.with(|b| match b.get() {
-        None => Poll::Ready(()),
-        Some(0) => {
-            cx.waker().wake_by_ref();
-            Poll::Pending
+    BUDGET.with(|b| {
+        let n = b.get();
+        if n == 0 {
+            return spent(cx);
         }
-        Some(n) => {
-            b.set(Some(n - 1));
-            Poll::Ready(())
-        }
+        b.set(n - u32::from(n != UNCONSTRAINED));
+        Poll::Ready(())
     })
+}
+
+/// The budget is spent: wake the task so it runs again after the others. Out of line, so the
+/// common path of [`poll_proceed`] needs no stack frame.
+#[cold]
+#[inline(never)]
+fn spent(cx: &mut Context<'_>) -> Poll<()> {
+    cx.waker().wake_by_ref();
+    Poll::Pending
 }
 
 /// Whether the current task still has budget left (always true outside a weft task).
@@ -61,17 +72,19 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 /// assert!(weft_executor::coop::has_budget_remaining());
 /// ```
 pub fn has_budget_remaining() -> bool {
-    BUDGET.with(|b| b.get() != Some(0))
+    BUDGET.with(|b| b.get() != 0)
 }
 
-/// Runs `f` with a fresh budget of `n` operations, restoring the previous one afterwards.
+/// Runs `f` with a fresh budget of `n` operations (`None` or `Some(u32::MAX)`: unconstrained),
+/// restoring the previous one afterwards.
 pub(crate) fn with_budget<R>(n: Option<u32>, f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<u32>);
+    struct Restore(u32);
     impl Drop for Restore {
         fn drop(&mut self) {
             BUDGET.with(|b| b.set(self.0));
         }
     }
+    let n = n.unwrap_or(UNCONSTRAINED);
     let _restore = Restore(BUDGET.with(|b| b.replace(n)));
     f()
 }

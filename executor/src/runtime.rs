@@ -190,7 +190,7 @@ impl Builder {
     }
 
     /// How many resource operations a task may do in one poll before weft's futures make it
-    /// yield (default 128).
+    /// yield (default 128). `u32::MAX` means no limit.
     ///
     /// # Panics
     ///

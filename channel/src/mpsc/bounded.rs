@@ -13,6 +13,7 @@ use futures_core::Stream;
 use super::chan::{self, Pop, RxCore};
 use super::error::{SendError, TryRecvError, TrySendError};
 use super::ring::{Reserve, Ring};
+use crate::coop;
 
 /// Sends into a bounded channel; clone it for more producers.
 ///
@@ -75,6 +76,7 @@ impl<T> Sender<T> {
     /// });
     /// ```
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
+        poll_fn(coop::poll_proceed).await;
         let value = match self.chan.try_send(value) {
             Ok(()) => return Ok(()),
             Err(TrySendError::Closed(v)) => return Err(SendError(v)),
@@ -169,6 +171,7 @@ impl<T> Sender<T> {
     /// });
     /// ```
     pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
+        poll_fn(coop::poll_proceed).await;
         match Reserve::new(&self.chan).await {
             Ok(()) => Ok(Permit { chan: &self.chan }),
             Err(()) => Err(SendError(())),
@@ -217,6 +220,7 @@ impl<T> Sender<T> {
     /// });
     /// ```
     pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<()>> {
+        poll_fn(coop::poll_proceed).await;
         match Reserve::new(&self.chan).await {
             Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
             Err(()) => Err(SendError(())),

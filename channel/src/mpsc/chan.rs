@@ -234,12 +234,35 @@ pub(super) trait RxCore<T> {
 /// # Safety
 ///
 /// The caller is the channel's single receiver.
+#[inline]
 pub(super) unsafe fn poll_recv<T, C: RxCore<T>>(core: &C, cx: &mut Context<'_>) -> Poll<Option<T>> {
     ready_budget!(cx);
+    // The common case inline (a message is there); the rest out of line.
+    // SAFETY: the caller is the single receiver.
+    match unsafe { core.try_pop() } {
+        Pop::Value(v) => Poll::Ready(Some(v)),
+        Pop::Closed => Poll::Ready(None),
+        // SAFETY: the caller is the single receiver.
+        pop => unsafe { poll_recv_slow(core, cx, pop) },
+    }
+}
+
+/// [`poll_recv`] once the first `try_pop` found no message: park, or wait out a `Busy` head.
+///
+/// # Safety
+///
+/// The caller is the channel's single receiver.
+#[inline(never)]
+unsafe fn poll_recv_slow<T, C: RxCore<T>>(
+    core: &C,
+    cx: &mut Context<'_>,
+    first: Pop<T>,
+) -> Poll<Option<T>> {
     let mut backoff = Backoff::new();
+    let mut pop = Some(first);
     loop {
         // SAFETY: the caller is the single receiver.
-        let busy = match unsafe { core.try_pop() } {
+        let busy = match pop.take().unwrap_or_else(|| unsafe { core.try_pop() }) {
             Pop::Value(v) => return Poll::Ready(Some(v)),
             Pop::Closed => return Poll::Ready(None),
             Pop::Busy => true,

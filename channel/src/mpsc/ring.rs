@@ -4,14 +4,16 @@
 //! # The state word
 //!
 //! ```text
-//!  63          36 35               8 7      4    3        2          1          0
-//! ┌──────────────┬──────────────────┬─────────┬───────┬──────────┬──────────┬─────────┐
-//! │tail (< 2·cap)│taken (mod 2^28)  │ WAKERS  │TX_GONE│TX_WAITING│RX_WAITING│RX_CLOSED│
-//! └──────────────┴──────────────────┴─────────┴───────┴──────────┴──────────┴─────────┘
+//!  63  62  61        36 35               8 7      4    3        2          1          0
+//! ┌───┬───┬────────────┬──────────────────┬─────────┬───────┬──────────┬──────────┬─────────┐
+//! │ 0 │lap│ tail index │taken (mod 2^28)  │ WAKERS  │TX_GONE│TX_WAITING│RX_WAITING│RX_CLOSED│
+//! └───┴───┴────────────┴──────────────────┴─────────┴───────┴──────────┴──────────┴─────────┘
 //! ```
 //!
-//! * `tail` is the next position to claim, counted modulo `2·cap` (slot = `tail mod cap`),
-//!   so the receiver can tell "nothing claimed" (`tail == head`) from "all `cap` claimed".
+//! * `tail` is the next position to claim: a slot index below `cap` (bits 36..=61) and a lap
+//!   bit (bit 62) that flips each time the index wraps to 0, so the receiver can tell
+//!   "nothing claimed" (`tail == head`) from "all `cap` claimed" (same index, other lap),
+//!   and finding a slot is a mask.
 //! * `taken` counts units of capacity handed out, modulo 2^28: one per message claimed and
 //!   one per permit outstanding (a permit given back subtracts its unit).
 //! * `released` (a separate word, written only by the receiver) counts messages received,
@@ -84,8 +86,12 @@ const COUNT_MASK: usize = (1 << 28) - 1;
 const TAKEN_MASK: u64 = (COUNT_MASK as u64) << TAKEN_SHIFT;
 const TAIL_SHIFT: u32 = 36;
 
-/// The largest capacity of a bounded channel (so counts modulo 2^28 and `2·cap` fit 28 bits).
+/// The largest capacity of a bounded channel (so a slot index and its lap bit fit the 28 bits
+/// above `taken`).
 pub(crate) const MAX_CAPACITY: usize = 1 << 26;
+/// The lap bit of a position (see the state word); below it, the slot index.
+const LAP: usize = MAX_CAPACITY;
+const INDEX_MASK: usize = LAP - 1;
 
 fn taken(state: u64) -> usize {
     ((state & TAKEN_MASK) >> TAKEN_SHIFT) as usize
@@ -137,7 +143,7 @@ pub(crate) struct Ring<T> {
     state: AtomicU64,
     cap: usize,
     slots: Box<[Slot<T>]>,
-    /// The receiver's next position, in `[0, 2·cap)`. Receiver only.
+    /// The receiver's next position (slot index and lap bit, as `tail`). Receiver only.
     head: UnsafeCell<usize>,
     /// Messages received, modulo 2^28. Stored (release) only by the receiver.
     released: AtomicUsize,
@@ -188,17 +194,28 @@ impl<T> Ring<T> {
         self.cap
     }
 
-    /// Next position after `pos`, modulo `2·cap`.
+    /// Next position after `pos`: the next index, or index 0 of the next lap.
+    #[inline]
     fn next_pos(&self, pos: usize) -> usize {
-        if pos + 1 == 2 * self.cap {
-            0
+        if pos & INDEX_MASK == self.cap - 1 {
+            (pos & LAP) ^ LAP
         } else {
             pos + 1
         }
     }
 
+    #[inline]
     fn slot(&self, pos: usize) -> &Slot<T> {
-        &self.slots[if pos >= self.cap { pos - self.cap } else { pos }]
+        let index = pos & INDEX_MASK;
+        debug_assert!(index < self.cap);
+        // SAFETY: positions are made only by `next_pos` from 0, whose index stays below `cap`
+        // (the length of `slots`).
+        unsafe { self.slots.get_unchecked(index) }
+    }
+
+    /// `pos` counted in `[0, 2·cap)`, for distances between positions.
+    fn linear(&self, pos: usize) -> usize {
+        (pos & INDEX_MASK) + if pos & LAP != 0 { self.cap } else { 0 }
     }
 
     pub(crate) fn is_rx_closed(&self) -> bool {
@@ -401,7 +418,7 @@ impl<T> Ring<T> {
         // SAFETY: the caller is the receiver.
         let head = unsafe { *self.head.get() };
         let tail = tail(self.state.load(Acquire));
-        (tail + 2 * self.cap - head) % (2 * self.cap)
+        (self.linear(tail) + 2 * self.cap - self.linear(head)) % (2 * self.cap)
     }
 
     /// Capacity in use as the receiver sees it (exact: it wrote `released`, and every message
@@ -636,8 +653,17 @@ mod tests {
     }
 
     #[test]
-    fn positions_wrap_at_twice_capacity() {
+    fn positions_wrap_with_a_lap_bit() {
         let ring = Ring::<u32>::new(3);
+        let mut pos = 0;
+        let seen: Vec<usize> = (0..7)
+            .map(|_| {
+                pos = ring.next_pos(pos);
+                pos
+            })
+            .collect();
+        assert_eq!(seen, [1, 2, LAP, LAP + 1, LAP + 2, 0, 1]);
+        assert_eq!(ring.linear(LAP + 2), 5);
         // SAFETY: this test is the only receiver.
         unsafe {
             for round in 0..10u32 {
@@ -647,6 +673,19 @@ mod tests {
                 assert!(matches!(ring.try_pop(), Pop::Value(v) if v == round));
                 assert!(matches!(ring.try_pop(), Pop::Value(v) if v == round + 100));
                 assert!(matches!(ring.try_pop(), Pop::Empty));
+            }
+            // Full (same index as the head, the other lap), at every offset.
+            for round in 0..4u32 {
+                for i in 0..3 {
+                    ring.try_send(round * 10 + i).unwrap();
+                }
+                assert_eq!(ring.len(), 3);
+                assert!(matches!(ring.try_send(99), Err(TrySendError::Full(99))));
+                for i in 0..3 {
+                    assert!(matches!(ring.try_pop(), Pop::Value(v) if v == round * 10 + i));
+                }
+                ring.try_send(7).unwrap(); // shift the offset by one each round
+                assert!(matches!(ring.try_pop(), Pop::Value(7)));
             }
         }
         assert_eq!(ring.load_in_use().1, 0);
