@@ -45,14 +45,12 @@ thread_local! {
 /// ```
 #[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    BUDGET.with(|b| {
-        let n = b.get();
-        if n == 0 {
-            return spent(cx);
-        }
-        b.set(n - u32::from(n != UNCONSTRAINED));
-        Poll::Ready(())
-    })
+    let n = BUDGET.get();
+    if n == 0 {
+        return spent(cx);
+    }
+    BUDGET.set(n - u32::from(n != UNCONSTRAINED));
+    Poll::Ready(())
 }
 
 /// The budget is spent: wake the task so it runs again after the others. Out of line, so the

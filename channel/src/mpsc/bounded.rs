@@ -2,18 +2,19 @@
 //! [`OwnedPermit`].
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use futures_core::Stream;
 
 use super::chan::{self, Pop, RxCore};
 use super::error::{SendError, TryRecvError, TrySendError};
 use super::ring::{Reserve, Ring};
-use crate::coop;
+use super::RecvFuture;
+use crate::coop::{self, ready_budget};
 
 /// Sends into a bounded channel; clone it for more producers.
 ///
@@ -39,6 +40,97 @@ pub struct WeakSender<T> {
 /// drained.
 pub struct Receiver<T> {
     chan: Arc<Ring<T>>,
+}
+
+/// Future of [`Sender::send`]: resolves once the message is in the channel (or the receiver
+/// is gone, which gives the message back in the [`SendError`]).
+///
+/// A named type rather than an `async fn` so that its poll can be inlined into the awaiting
+/// task: the common case (room now) is a budget check and one CAS.
+///
+/// # Examples
+///
+/// ```
+/// futures::executor::block_on(async {
+///     let (tx, mut rx) = weft_channel::mpsc::channel(1);
+///     let fut: weft_channel::mpsc::SendFuture<'_, u8> = tx.send(3);
+///     fut.await.unwrap();
+///     assert_eq!(rx.recv().await, Some(3));
+/// });
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct SendFuture<'a, T> {
+    chan: &'a Ring<T>,
+    /// The message, until it is sent or given back.
+    value: Option<T>,
+    /// Waiting for room (after the first poll found the channel full).
+    reserve: Option<Reserve<'a, T>>,
+}
+
+// The message is never pinned (it moves into the channel), and `Reserve` is `Unpin`.
+impl<T> Unpin for SendFuture<'_, T> {}
+
+impl<T> Future for SendFuture<'_, T> {
+    type Output = Result<(), SendError<T>>;
+
+    #[inline(always)]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if this.reserve.is_none() {
+            ready_budget!(cx);
+            let value = this
+                .value
+                .take()
+                .expect("`SendFuture` polled after completion");
+            match this.chan.try_send(value) {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(TrySendError::Closed(v)) => return Poll::Ready(Err(SendError(v))),
+                Err(TrySendError::Full(v)) => {
+                    this.value = Some(v);
+                    this.reserve = Some(Reserve::new(this.chan));
+                }
+            }
+        }
+        this.poll_reserve(cx)
+    }
+}
+
+impl<T> SendFuture<'_, T> {
+    /// The channel was full: wait for room in the senders' queue, then send.
+    #[inline(never)]
+    fn poll_reserve(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
+        let reserve = self.reserve.as_mut().expect("reserve set before waiting");
+        let res = ready!(Pin::new(reserve).poll(cx));
+        let value = self
+            .value
+            .take()
+            .expect("`SendFuture` polled after completion");
+        Poll::Ready(match res {
+            Ok(()) => {
+                self.chan.send_reserved(value);
+                Ok(())
+            }
+            Err(()) => Err(SendError(value)),
+        })
+    }
+}
+
+impl<T> fmt::Debug for SendFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendFuture")
+            .field("waiting", &self.reserve.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Future for RecvFuture<'_, Receiver<T>> {
+    type Output = Option<T>;
+
+    #[inline(always)]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        // SAFETY: `&mut Receiver` held by the future: the only receiver.
+        unsafe { chan::poll_recv(&*self.get_mut().rx.chan, cx) }
+    }
 }
 
 pub(super) fn new<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
@@ -75,19 +167,11 @@ impl<T> Sender<T> {
     ///     t.join().unwrap().unwrap();
     /// });
     /// ```
-    pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
-        poll_fn(coop::poll_proceed).await;
-        let value = match self.chan.try_send(value) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Closed(v)) => return Err(SendError(v)),
-            Err(TrySendError::Full(v)) => v,
-        };
-        match Reserve::new(&self.chan).await {
-            Ok(()) => {
-                self.chan.send_reserved(value);
-                Ok(())
-            }
-            Err(()) => Err(SendError(value)),
+    pub fn send(&self, value: T) -> SendFuture<'_, T> {
+        SendFuture {
+            chan: &self.chan,
+            value: Some(value),
+            reserve: None,
         }
     }
 
@@ -589,8 +673,8 @@ impl<T> Receiver<T> {
     ///     assert_eq!(rx.recv().await, None);
     /// });
     /// ```
-    pub async fn recv(&mut self) -> Option<T> {
-        poll_fn(|cx| self.poll_recv(cx)).await
+    pub fn recv(&mut self) -> RecvFuture<'_, Self> {
+        RecvFuture { rx: self }
     }
 
     /// Receives the next message, blocking the calling thread until there is one:

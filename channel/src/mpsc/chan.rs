@@ -234,7 +234,7 @@ pub(super) trait RxCore<T> {
 /// # Safety
 ///
 /// The caller is the channel's single receiver.
-#[inline]
+#[inline(always)]
 pub(super) unsafe fn poll_recv<T, C: RxCore<T>>(core: &C, cx: &mut Context<'_>) -> Poll<Option<T>> {
     ready_budget!(cx);
     // The common case inline (a message is there); the rest out of line.

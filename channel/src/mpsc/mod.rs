@@ -62,8 +62,36 @@ mod list;
 mod ring;
 mod unbounded;
 
-pub use bounded::{OwnedPermit, Permit, Receiver, Sender, WeakSender};
+pub use bounded::{OwnedPermit, Permit, Receiver, SendFuture, Sender, WeakSender};
 pub use unbounded::{UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
+
+/// Future of [`Receiver::recv`] and [`UnboundedReceiver::recv`]; `R` is the receiver.
+///
+/// A named type rather than an `async fn` so that its poll can be inlined into the awaiting
+/// task: the common case (a message is there) is a budget check, a load and a store.
+///
+/// # Examples
+///
+/// ```
+/// use weft_channel::mpsc::{self, Receiver, RecvFuture};
+///
+/// futures::executor::block_on(async {
+///     let (tx, mut rx) = mpsc::channel(1);
+///     tx.try_send(5u8).unwrap();
+///     let fut: RecvFuture<'_, Receiver<u8>> = rx.recv();
+///     assert_eq!(fut.await, Some(5));
+/// });
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct RecvFuture<'a, R> {
+    rx: &'a mut R,
+}
+
+impl<R> std::fmt::Debug for RecvFuture<'_, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecvFuture").finish_non_exhaustive()
+    }
+}
 
 /// Creates a bounded channel with room for `capacity` messages. Works outside any runtime.
 ///

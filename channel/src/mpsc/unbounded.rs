@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::future::poll_fn;
+use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use futures_core::Stream;
 use super::chan::{self, Pop, RxCore};
 use super::error::{SendError, TryRecvError};
 use super::list::List;
+use super::RecvFuture;
 
 /// Sends into an unbounded channel; clone it for more producers. Sending never waits.
 pub struct UnboundedSender<T> {
@@ -265,6 +267,16 @@ impl<T> fmt::Debug for UnboundedSender<T> {
     }
 }
 
+impl<T> Future for RecvFuture<'_, UnboundedReceiver<T>> {
+    type Output = Option<T>;
+
+    #[inline(always)]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        // SAFETY: `&mut UnboundedReceiver` held by the future: the only receiver.
+        unsafe { chan::poll_recv(&*self.get_mut().rx.chan, cx) }
+    }
+}
+
 impl<T> UnboundedReceiver<T> {
     /// Receives the next message; `None` once every sender is gone (or the receiver was
     /// closed) and the buffer is drained.
@@ -286,8 +298,8 @@ impl<T> UnboundedReceiver<T> {
     ///     assert_eq!(rx.recv().await, None);
     /// });
     /// ```
-    pub async fn recv(&mut self) -> Option<T> {
-        poll_fn(|cx| self.poll_recv(cx)).await
+    pub fn recv(&mut self) -> RecvFuture<'_, Self> {
+        RecvFuture { rx: self }
     }
 
     /// Receives the next message, blocking the calling thread until there is one:
