@@ -1,0 +1,103 @@
+//! A standalone loop of the channel benches' workloads on one weft runtime, for counting
+//! instructions with callgrind (`benches/channel_instr.sh`) or timing alternating runs.
+//!
+//! ```text
+//! cargo run --release --example mpsc_loop -- <weft|kanal|ping_pong> [rounds]
+//! ```
+//!
+//! * `weft`, `kanal`: one producer task, one consumer task, capacity 1,024, 1,000,000 u64
+//!   (the `mpsc_throughput` bench) over weft's bounded mpsc or kanal's bounded async channel.
+//! * `ping_pong`: two tasks, 100,000 round trips over two capacity-1 weft channels.
+//!
+//! Prints ns per message (per round trip for `ping_pong`) for each round on stderr.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+const MESSAGES: u64 = 1_000_000;
+const CAPACITY: usize = 1_024;
+const ROUND_TRIPS: u64 = 100_000;
+
+async fn weft_throughput() {
+    let (tx, mut rx) = weft::sync::mpsc::channel::<u64>(CAPACITY);
+    let producer = weft::spawn(async move {
+        for i in 0..MESSAGES {
+            tx.send(i).await.unwrap();
+        }
+    });
+    let consumer = weft::spawn(async move {
+        let mut sum = 0u64;
+        while let Some(v) = rx.recv().await {
+            sum = sum.wrapping_add(v);
+        }
+        sum
+    });
+    producer.await.unwrap();
+    black_box(consumer.await.unwrap());
+}
+
+async fn kanal_throughput() {
+    let (tx, rx) = kanal::bounded_async::<u64>(CAPACITY);
+    let producer = weft::spawn(async move {
+        for i in 0..MESSAGES {
+            tx.send(i).await.unwrap();
+        }
+    });
+    let consumer = weft::spawn(async move {
+        let mut sum = 0u64;
+        while let Ok(v) = rx.recv().await {
+            sum = sum.wrapping_add(v);
+        }
+        sum
+    });
+    producer.await.unwrap();
+    black_box(consumer.await.unwrap());
+}
+
+async fn ping_pong() {
+    let (to_b, mut from_a) = weft::sync::mpsc::channel::<u64>(1);
+    let (to_a, mut from_b) = weft::sync::mpsc::channel::<u64>(1);
+    let b = weft::spawn(async move {
+        while let Some(v) = from_a.recv().await {
+            to_a.send(v + 1).await.unwrap();
+        }
+    });
+    let a = weft::spawn(async move {
+        let mut v = 0;
+        for _ in 0..ROUND_TRIPS {
+            to_b.send(v).await.unwrap();
+            v = from_b.recv().await.unwrap();
+        }
+        v
+    });
+    assert_eq!(a.await.unwrap(), ROUND_TRIPS);
+    b.await.unwrap();
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let which = args.next().unwrap_or_else(|| "weft".to_string());
+    let rounds: u32 = args
+        .next()
+        .map_or(3, |s| s.parse().expect("rounds: a number"));
+    let per = match which.as_str() {
+        "weft" | "kanal" => MESSAGES,
+        "ping_pong" => ROUND_TRIPS,
+        other => {
+            eprintln!("mpsc_loop: unknown workload {other:?} (weft, kanal or ping_pong)");
+            std::process::exit(2);
+        }
+    };
+    weft::run(async move {
+        for _ in 0..rounds {
+            let start = Instant::now();
+            match which.as_str() {
+                "weft" => weft_throughput().await,
+                "kanal" => kanal_throughput().await,
+                _ => ping_pong().await,
+            }
+            let ns = start.elapsed().as_nanos() as f64 / per as f64;
+            eprintln!("{which}: {ns:.1} ns");
+        }
+    });
+}
