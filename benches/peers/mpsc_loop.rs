@@ -8,6 +8,8 @@
 //! * `weft`, `kanal`: one producer task, one consumer task, capacity 1,024, 1,000,000 u64
 //!   (the `mpsc_throughput` bench) over weft's bounded mpsc or kanal's bounded async channel.
 //! * `ping_pong`: two tasks, 100,000 round trips over two capacity-1 weft channels.
+//! * `oneshot`, `tokio_oneshot`: 100,000 times, create a oneshot (weft's or tokio's), send
+//!   from a spawned task, await it (the `oneshot` bench).
 //!
 //! Prints ns per message (per round trip for `ping_pong`) for each round on stderr.
 
@@ -17,6 +19,7 @@ use std::time::Instant;
 const MESSAGES: u64 = 1_000_000;
 const CAPACITY: usize = 1_024;
 const ROUND_TRIPS: u64 = 100_000;
+const ONESHOTS: u64 = 100_000;
 
 async fn weft_throughput() {
     let (tx, mut rx) = weft::sync::mpsc::channel::<u64>(CAPACITY);
@@ -74,6 +77,24 @@ async fn ping_pong() {
     b.await.unwrap();
 }
 
+async fn oneshots() {
+    for i in 0..ONESHOTS {
+        let (tx, rx) = weft::sync::oneshot::channel();
+        let h = weft::spawn(async move { tx.send(i).unwrap() });
+        assert_eq!(rx.await.unwrap(), i);
+        h.await.unwrap();
+    }
+}
+
+async fn tokio_oneshots() {
+    for i in 0..ONESHOTS {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let h = weft::spawn(async move { tx.send(i).unwrap() });
+        assert_eq!(rx.await.unwrap(), i);
+        h.await.unwrap();
+    }
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let which = args.next().unwrap_or_else(|| "weft".to_string());
@@ -83,8 +104,12 @@ fn main() {
     let per = match which.as_str() {
         "weft" | "kanal" => MESSAGES,
         "ping_pong" => ROUND_TRIPS,
+        "oneshot" | "tokio_oneshot" => ONESHOTS,
         other => {
-            eprintln!("mpsc_loop: unknown workload {other:?} (weft, kanal or ping_pong)");
+            eprintln!(
+                "mpsc_loop: unknown workload {other:?} \
+                 (weft, kanal, ping_pong, oneshot or tokio_oneshot)"
+            );
             std::process::exit(2);
         }
     };
@@ -94,7 +119,9 @@ fn main() {
             match which.as_str() {
                 "weft" => weft_throughput().await,
                 "kanal" => kanal_throughput().await,
-                _ => ping_pong().await,
+                "ping_pong" => ping_pong().await,
+                "oneshot" => oneshots().await,
+                _ => tokio_oneshots().await,
             }
             let ns = start.elapsed().as_nanos() as f64 / per as f64;
             eprintln!("{which}: {ns:.1} ns");

@@ -3,12 +3,17 @@
 //! A task whose channel always has a message ready would never return `Pending` and would
 //! starve the other tasks on its thread. weft gives each task a budget of operations per poll;
 //! this crate cannot depend on weft, so the runtime installs its budget function here with
-//! [`set_budget_hook`]. Every receive-side future of this crate (`mpsc` `recv`, `oneshot`
-//! receivers, `broadcast` `recv`, `watch` `changed`, `Queue::get`) and every waiting send
-//! (bounded `mpsc` `send`, `reserve` and `reserve_owned`, `Queue::put`; as in tokio, a
-//! producer whose channel always has room must yield too) calls the hook before doing its
-//! work and returns `Pending` if the hook does. The hook is expected to wake the task before
-//! returning `Pending` (weft's `poll_proceed` does), so the task is polled again soon.
+//! [`set_budget_hook`]. These futures call the hook before doing their work, and return
+//! `Pending` if the hook does:
+//!
+//! * every receive: `mpsc` `recv`, `oneshot` receivers, `broadcast` `recv`, `watch`
+//!   `changed`, `Queue::get`;
+//! * every waiting send: bounded `mpsc` `send`, `reserve` and `reserve_owned`, `Queue::put`;
+//! * every acquisition: `Semaphore` `acquire*`, `Mutex` `lock*`, `RwLock` `read*` / `write*`.
+//!
+//! As in tokio, a producer whose channel always has room, or a task whose lock is always
+//! free, yields too. The hook is expected to wake the task before returning `Pending`
+//! (weft's `poll_proceed` does), so the task is polled again soon.
 //!
 //! With no hook installed (another executor, a plain thread) the check is one atomic load.
 //!

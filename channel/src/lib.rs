@@ -43,9 +43,10 @@
 //!
 //! # Cooperative budget
 //!
-//! Receive-side futures, and the bounded senders' `send`, `reserve` and `Queue::put`, call
-//! the hook installed with [`coop::set_budget_hook`] first, so that on weft a task that
-//! always finds a message ready (or room for one) still yields now and then, as in tokio.
+//! Receive-side futures, the bounded senders' `send`, `reserve` and `Queue::put`, and the
+//! lock and semaphore acquisitions call the hook installed with [`coop::set_budget_hook`]
+//! first, so that on weft a task that always finds a message ready (or room for one, or a
+//! free lock) still yields now and then, as in tokio.
 //!
 //! # Blocking from synchronous code
 //!

@@ -24,6 +24,7 @@ use std::task::{Context, Poll, Waker};
 
 use parking_lot::{Mutex, MutexGuard};
 
+use crate::coop::ready_budget;
 use crate::util::{Key, WaitList, WakeList};
 
 /// The queue holds at least one waiter. Only changed under the lock.
@@ -577,6 +578,9 @@ impl Future for AcquireFut<'_> {
         let this = self.get_mut();
         match this.step {
             Step::Init => {
+                // As in tokio: a task that always finds the permits free still yields now
+                // and then. Only before queueing, so a waiter never sits on assigned permits.
+                ready_budget!(cx);
                 let res = match this.sem.try_acquire_fast(this.n) {
                     Ok(()) => Poll::Ready(Ok(())),
                     Err(TryAcquireError::Closed) => Poll::Ready(Err(AcquireError(()))),

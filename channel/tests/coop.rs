@@ -9,7 +9,9 @@ use std::task::{Context, Poll};
 
 use futures::task::noop_waker_ref;
 use futures::FutureExt;
-use weft_channel::{broadcast, coop, mpsc, oneshot, watch, Queue};
+use std::sync::Arc;
+
+use weft_channel::{broadcast, coop, mpsc, oneshot, watch, Mutex, Queue, RwLock, Semaphore};
 
 thread_local! {
     static BUDGET: Cell<Option<u32>> = const { Cell::new(None) };
@@ -170,4 +172,42 @@ fn a_busy_sender_yields_every_budget() {
     }
     BUDGET.with(|b| b.set(None));
     assert_eq!(per_poll, [4, 4, 2]);
+}
+
+#[test]
+fn spent_budget_makes_acquisitions_pending_without_acquiring() {
+    install();
+    let mut cx = Context::from_waker(noop_waker_ref());
+    let sem = Arc::new(Semaphore::new(2));
+    let mutex = Arc::new(Mutex::new(0));
+    let rw = Arc::new(RwLock::new(0));
+
+    BUDGET.with(|b| b.set(Some(0)));
+    assert!(Box::pin(sem.acquire()).poll_unpin(&mut cx).is_pending());
+    assert!(Box::pin(sem.acquire_many(2))
+        .poll_unpin(&mut cx)
+        .is_pending());
+    assert!(Box::pin(sem.clone().acquire_owned())
+        .poll_unpin(&mut cx)
+        .is_pending());
+    let mut lock = Box::pin(mutex.lock());
+    assert!(lock.poll_unpin(&mut cx).is_pending());
+    assert!(Box::pin(mutex.clone().lock_owned())
+        .poll_unpin(&mut cx)
+        .is_pending());
+    assert!(Box::pin(rw.read()).poll_unpin(&mut cx).is_pending());
+    assert!(Box::pin(rw.write()).poll_unpin(&mut cx).is_pending());
+    // Nothing was taken.
+    assert_eq!(sem.available_permits(), 2);
+    assert!(mutex.try_lock().is_ok());
+    assert!(rw.try_write().is_ok());
+
+    // With budget, the same future goes through.
+    BUDGET.with(|b| b.set(Some(100)));
+    match lock.poll_unpin(&mut cx) {
+        Poll::Ready(mut guard) => *guard += 1,
+        Poll::Pending => panic!("lock with budget and a free mutex stayed pending"),
+    }
+    BUDGET.with(|b| b.set(None));
+    assert_eq!(*mutex.try_lock().unwrap(), 1);
 }
