@@ -77,22 +77,24 @@ async fn ping_pong() {
     b.await.unwrap();
 }
 
+/// The oneshot bench's loop over a `channel()` function (weft's or tokio's oneshot).
+macro_rules! oneshot_loop {
+    ($channel:path) => {
+        for i in 0..ONESHOTS {
+            let (tx, rx) = $channel();
+            let h = weft::spawn(async move { tx.send(i).unwrap() });
+            assert_eq!(rx.await.unwrap(), i);
+            h.await.unwrap();
+        }
+    };
+}
+
 async fn oneshots() {
-    for i in 0..ONESHOTS {
-        let (tx, rx) = weft::sync::oneshot::channel();
-        let h = weft::spawn(async move { tx.send(i).unwrap() });
-        assert_eq!(rx.await.unwrap(), i);
-        h.await.unwrap();
-    }
+    oneshot_loop!(weft::sync::oneshot::channel);
 }
 
 async fn tokio_oneshots() {
-    for i in 0..ONESHOTS {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let h = weft::spawn(async move { tx.send(i).unwrap() });
-        assert_eq!(rx.await.unwrap(), i);
-        h.await.unwrap();
-    }
+    oneshot_loop!(tokio::sync::oneshot::channel);
 }
 
 fn main() {
