@@ -17,6 +17,9 @@
 //!
 //! With no hook installed (another executor, a plain thread) the check is one atomic load.
 //!
+//! An executor can instead share its per-thread budget counter with [`set_budget_cell`]
+//! (weft does): the check is then a few inline instructions on that counter, with no call.
+//!
 //! A second hook, installed with [`set_runtime_check`], tells whether the current thread runs
 //! an async runtime. The `blocking_*` methods (`mpsc` `blocking_send` and `blocking_recv`,
 //! `oneshot` and `broadcast` `blocking_recv`) ask it first and panic if it says yes: blocking
@@ -35,6 +38,8 @@
 //! weft_channel::coop::set_budget_hook(always_ready);
 //! ```
 
+use std::cell::Cell;
+use std::ptr::NonNull;
 use std::sync::OnceLock;
 use std::task::{Context, Poll};
 
@@ -66,7 +71,7 @@ pub fn set_budget_hook(hook: fn(&mut Context<'_>) -> Poll<()>) -> bool {
     HOOK.set(hook).is_ok()
 }
 
-/// Whether a budget hook has been installed.
+/// Whether a budget hook (or a counter, see [`set_budget_cell`]) has been installed.
 ///
 /// # Examples
 ///
@@ -75,7 +80,7 @@ pub fn set_budget_hook(hook: fn(&mut Context<'_>) -> Poll<()>) -> bool {
 /// assert!(!weft_channel::coop::has_budget_hook());
 /// ```
 pub fn has_budget_hook() -> bool {
-    HOOK.get().is_some()
+    HOOK.get().is_some() || CELL_FN.get().is_some()
 }
 
 /// The installed runtime check, if any. Set once; never changes afterwards.
@@ -134,13 +139,91 @@ pub(crate) fn in_runtime() -> bool {
     RUNTIME_CHECK.get().is_some_and(|check| check())
 }
 
-/// Asks the installed hook (if any) whether the current task may proceed.
-#[inline]
+/// The installed budget-counter function, if any. Set once; never changes afterwards.
+static CELL_FN: OnceLock<fn() -> NonNull<Cell<u32>>> = OnceLock::new();
+
+thread_local! {
+    /// This thread's budget counter, from `CELL_FN`, fetched on first use.
+    static CELL: Cell<Option<NonNull<Cell<u32>>>> = const { Cell::new(None) };
+}
+
+/// The counter value that means "unconstrained" (see [`set_budget_cell`]).
+const UNCONSTRAINED: u32 = u32::MAX;
+
+/// Installs the executor's per-thread budget counter, which this crate's futures then
+/// check inline instead of calling a hook (see [`set_budget_hook`] for the semantics).
+///
+/// `cell` returns the calling thread's counter: the operations left for the task being
+/// polled, `0` when spent, `u32::MAX` when unconstrained (outside a task). Before each
+/// operation a future here returns `Pending` after waking its task if the counter is `0`,
+/// and otherwise takes one from it unless it is `u32::MAX`. It is called once per thread.
+///
+/// Takes precedence over a hook installed with [`set_budget_hook`]. The first function
+/// installed stays for the life of the process; later calls are ignored and return `false`.
+///
+/// # Safety
+///
+/// Every pointer `cell` returns must point to a `Cell<u32>` that stays valid as long as the
+/// thread that called `cell` runs, and that nothing else uses from another thread (a
+/// destructor-free `thread_local!`, such as `weft_executor::coop::budget_cell`'s).
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::Cell;
+/// use std::ptr::NonNull;
+///
+/// thread_local! {
+///     static BUDGET: Cell<u32> = const { Cell::new(u32::MAX) };
+/// }
+/// fn budget_cell() -> NonNull<Cell<u32>> {
+///     BUDGET.with(|b| NonNull::from(b))
+/// }
+/// // SAFETY: a destructor-free thread-local: valid for its thread's life, used only there.
+/// assert!(unsafe { weft_channel::coop::set_budget_cell(budget_cell) });
+/// assert!(weft_channel::coop::has_budget_hook());
+/// ```
+pub unsafe fn set_budget_cell(cell: fn() -> NonNull<Cell<u32>>) -> bool {
+    CELL_FN.set(cell).is_ok()
+}
+
+/// Asks the installed counter or hook (if any) whether the current task may proceed.
+#[inline(always)]
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+    let Some(cell) = CELL.get() else {
+        return poll_proceed_slow(cx);
+    };
+    // SAFETY: `set_budget_cell`'s contract: this thread's counter, valid while the thread
+    // runs and used only on it (we cached it in a thread-local of the same thread).
+    let budget = unsafe { cell.as_ref() };
+    let n = budget.get();
+    if n == 0 {
+        return spent(cx);
+    }
+    budget.set(n - u32::from(n != UNCONSTRAINED));
+    Poll::Ready(())
+}
+
+/// No counter cached on this thread yet: fetch it if one is installed, else ask the hook.
+#[cold]
+#[inline(never)]
+fn poll_proceed_slow(cx: &mut Context<'_>) -> Poll<()> {
+    if let Some(cell_fn) = CELL_FN.get() {
+        CELL.set(Some(cell_fn()));
+        return poll_proceed(cx);
+    }
     match HOOK.get() {
         Some(hook) => hook(cx),
         None => Poll::Ready(()),
     }
+}
+
+/// The budget is spent: wake the task so that it runs again after the others.
+#[cold]
+#[inline(never)]
+fn spent(cx: &mut Context<'_>) -> Poll<()> {
+    cx.waker().wake_by_ref();
+    Poll::Pending
 }
 
 /// Returns `Pending` from the enclosing poll function if the budget is spent.

@@ -14,6 +14,7 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
 /// The budget value that means "unconstrained" (never decremented).
@@ -60,6 +61,29 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 fn spent(cx: &mut Context<'_>) -> Poll<()> {
     cx.waker().wake_by_ref();
     Poll::Pending
+}
+
+/// This thread's budget counter, for crates that cannot depend on the executor but want to
+/// take from the budget inline rather than through a function call (weft installs it with
+/// `weft_channel::coop::set_budget_cell`).
+///
+/// The counter holds the operations left for the task being polled: `0` means spent and
+/// `u32::MAX` unconstrained (outside a task, or under [`unconstrained`]). [`poll_proceed`]
+/// is exactly: if it is `0`, wake the task and return `Pending`; otherwise take one, unless it
+/// is `u32::MAX`. The counter lives as long as the thread (it has no destructor) and must only
+/// be used on the thread that asked for it.
+///
+/// # Examples
+///
+/// ```
+/// use weft_executor::coop;
+///
+/// let cell = coop::budget_cell();
+/// // SAFETY: on the thread that asked for it, which is still alive.
+/// assert_eq!(unsafe { cell.as_ref() }.get(), u32::MAX); // outside a task: unconstrained
+/// ```
+pub fn budget_cell() -> NonNull<Cell<u32>> {
+    BUDGET.with(|b| NonNull::from(b))
 }
 
 /// Whether the current task still has budget left (always true outside a weft task).
