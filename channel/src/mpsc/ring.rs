@@ -612,10 +612,20 @@ impl<T> Future for Reserve<'_, T> {
 }
 
 impl<T> Drop for Reserve<'_, T> {
+    #[inline]
     fn drop(&mut self) {
-        let Step::Waiting(key) = self.step else {
-            return;
-        };
+        // Inline, as every `send` drops one: only a queued waiter has anything to undo.
+        if let Step::Waiting(key) = self.step {
+            self.leave_queue(key);
+        }
+    }
+}
+
+impl<T> Reserve<'_, T> {
+    /// Drop of a queued waiter: leave the queue, passing on room handed to us.
+    #[cold]
+    #[inline(never)]
+    fn leave_queue(&mut self, key: Key) {
         let ring = self.ring;
         let granted = {
             let mut waiters = ring.send_waiters.lock();
