@@ -70,8 +70,10 @@ fn spent(cx: &mut Context<'_>) -> Poll<()> {
 /// The counter holds the operations left for the task being polled: `0` means spent and
 /// `u32::MAX` unconstrained (outside a task, or under [`unconstrained`]). [`poll_proceed`]
 /// is exactly: if it is `0`, wake the task and return `Pending`; otherwise take one, unless it
-/// is `u32::MAX`. The counter lives as long as the thread (it has no destructor) and must only
-/// be used on the thread that asked for it.
+/// is `u32::MAX`. The counter must only be used on the thread that asked for it. It is a
+/// thread-local with no destructor, so with native thread-locals (every tier-1 target) it
+/// lives exactly as long as the thread; where std falls back to OS thread-local keys, it is
+/// freed during thread teardown, after which a future must not be polled on that thread.
 ///
 /// # Examples
 ///
