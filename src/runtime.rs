@@ -205,7 +205,9 @@ fn install_budget_hooks() {
         weft_timer::driver::set_budget_hook(weft_executor::coop::poll_proceed);
         weft_channel::coop::set_budget_hook(weft_executor::coop::poll_proceed);
         // SAFETY: `budget_cell` returns the calling thread's destructor-free thread-local
-        // counter: valid while that thread runs, and the channel crate uses it only there.
+        // counter, which with native thread-locals (Linux, weft's platform) is valid for
+        // the thread's whole life; the channel crate caches it per thread and uses it only
+        // on that thread.
         unsafe { weft_channel::coop::set_budget_cell(weft_executor::coop::budget_cell) };
         weft_channel::coop::set_runtime_check(weft_executor::in_runtime);
         weft_channel::set_default_clock(std::sync::Arc::new(WeftClock));

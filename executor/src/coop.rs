@@ -23,7 +23,7 @@ const UNCONSTRAINED: u32 = u32::MAX;
 thread_local! {
     /// Remaining operations for the task being polled; `UNCONSTRAINED` outside a task. A plain
     /// `u32` rather than an `Option`: [`poll_proceed`] runs once per channel or I/O operation,
-    /// so it is one load, one compare and one store.
+    /// so it is a load, two compares and a store.
     static BUDGET: Cell<u32> = const { Cell::new(UNCONSTRAINED) };
 }
 
