@@ -316,6 +316,8 @@ impl<T> Ring<T> {
     /// store, then hands it to a queued sender if one waits.
     #[inline]
     fn rx_release(&self) {
+        // Lets a sender on this same thread skip the barrier when it starts waiting.
+        self.fence.light_start();
         let released = self.released.load(Relaxed); // only we store it
         self.released
             .store(released.wrapping_add(1) & COUNT_MASK, Release);

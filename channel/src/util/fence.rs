@@ -17,29 +17,78 @@
 //!
 //! Where `membarrier` is missing (another OS, an old kernel, a seccomp filter, or Miri) both
 //! sides use `fence(SeqCst)`: correct everywhere, and the receiver pays the fence.
+//!
+//! # The same-thread skip
+//!
+//! A `membarrier` call costs ~0.2-2 us. When the sender and the receiver take turns on one
+//! thread (a small channel between two tasks of one runtime), a sender starts waiting about
+//! once per message and would pay that each time, although a store and a load of the same
+//! thread are already in program order. So the light side records which thread it runs on
+//! (`light_start`, before its store); when that changes it stores the new thread and then runs
+//! a full fence. The heavy side, after its store, runs a full fence and reads that record: if
+//! it names the heavy side's own thread, the barrier is skipped. Why that is enough:
+//!
+//! * If the light side's latest operations ran on this thread, they are sequenced with ours:
+//!   each is wholly before or wholly after this point, and needs no barrier.
+//! * If the light side runs elsewhere, say on thread B, then B recorded itself, and ran a full
+//!   fence after that record, before any store and load it pairs with ours. Our record read
+//!   and its later state load then form a store-buffering pair with full fences on both
+//!   sides: since our read missed B's record, B's load sees our store.
+//!
+//! A thread is named by the address of a thread-local. A dead thread's address may be reused
+//! by a new one; that is harmless, as only the thread doing the reading must match, and the
+//! light side records itself again on any thread whose name differs from the record.
 
-use std::sync::atomic::{compiler_fence, fence, Ordering::SeqCst};
+use std::sync::atomic::{compiler_fence, fence, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 
 /// A pair of fences chosen once, when a channel is created. Both sides of the channel use the
 /// same pair (it lives in the channel), so a light side is only ever paired with a real
 /// process-wide heavy side.
-#[derive(Clone, Copy)]
 pub(crate) struct AsymFence {
     /// `membarrier` works: `light` is a compiler fence and `heavy` the system call.
     membarrier: bool,
+    /// The thread the light side last ran on (see the same-thread skip); 0 before it ran.
+    light_thread: AtomicUsize,
+}
+
+/// A name for the calling thread, unique among live threads and never 0.
+#[inline]
+fn thread_name() -> usize {
+    thread_local! {
+        static NAME: u8 = const { 0 };
+    }
+    NAME.with(|n| n as *const u8 as usize)
 }
 
 impl AsymFence {
     pub(crate) fn new() -> Self {
         AsymFence {
             membarrier: sys::available(),
+            light_thread: AtomicUsize::new(0),
         }
     }
 
-    /// The hot side: orders the caller's earlier store before its later load, provided the
-    /// other side uses [`heavy`](Self::heavy).
+    /// The hot side, before its store: records the thread it runs on (see the module docs).
     #[inline]
-    pub(crate) fn light(self) {
+    pub(crate) fn light_start(&self) {
+        let me = thread_name();
+        if self.light_thread.load(Relaxed) != me {
+            self.light_moved(me);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn light_moved(&self, me: usize) {
+        self.light_thread.store(me, Relaxed);
+        fence(SeqCst);
+    }
+
+    /// The hot side, between its store and its load: orders them, provided the other side
+    /// uses [`heavy`](Self::heavy) and this side called [`light_start`](Self::light_start)
+    /// before its store.
+    #[inline]
+    pub(crate) fn light(&self) {
         if self.membarrier {
             compiler_fence(SeqCst);
         } else {
@@ -47,13 +96,20 @@ impl AsymFence {
         }
     }
 
-    /// The rare side: a full fence on every thread of the process.
-    pub(crate) fn heavy(self) {
+    /// The rare side, between its store and its load: a full fence on every thread of the
+    /// process, or only on this one when the light side last ran here.
+    pub(crate) fn heavy(&self) {
         fence(SeqCst);
-        if self.membarrier {
+        if self.membarrier && self.light_thread.load(Relaxed) != thread_name() {
             sys::barrier();
             fence(SeqCst);
         }
+    }
+
+    /// Whether `heavy` would call the system call now (for tests).
+    #[cfg(test)]
+    fn would_barrier(&self) -> bool {
+        self.membarrier && self.light_thread.load(Relaxed) != thread_name()
     }
 }
 
@@ -127,6 +183,7 @@ mod tests {
     #[test]
     fn both_sides_run() {
         let f = AsymFence::new();
+        f.light_start();
         f.light();
         f.heavy();
         f.heavy();
@@ -134,5 +191,23 @@ mod tests {
         if cfg!(miri) {
             assert!(!f.membarrier);
         }
+    }
+
+    /// The barrier is skipped only while the light side last ran on the heavy side's thread.
+    #[test]
+    fn same_thread_skips_the_barrier() {
+        let f = AsymFence::new();
+        assert_eq!(f.would_barrier(), f.membarrier); // the light side never ran
+        f.light_start();
+        assert!(!f.would_barrier());
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                assert_eq!(f.would_barrier(), f.membarrier); // it ran on another thread
+                f.light_start();
+                assert!(!f.would_barrier());
+            });
+        });
+        assert_eq!(f.would_barrier(), f.membarrier); // it moved away from this thread
+        f.heavy();
     }
 }
