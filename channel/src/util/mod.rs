@@ -6,15 +6,19 @@ mod wait_list;
 pub(crate) use fence::AsymFence;
 pub(crate) use wait_list::{Key, WaitList};
 
+use std::mem::MaybeUninit;
 use std::task::Waker;
 
 /// Wakers collected under a lock, to be woken after it is released.
 ///
 /// Holds up to [`WakeList::CAP`] inline so that waking a handful of waiters does not allocate;
-/// more spill into a `Vec`.
+/// more spill into a `Vec`. The inline slots start uninitialised: making a list and dropping
+/// an empty one touches none of them (most lists hold zero or one waker).
 pub(crate) struct WakeList {
-    wakers: [Option<Waker>; WakeList::CAP],
+    /// `wakers[woken..len]` are initialised and not yet woken.
+    wakers: [MaybeUninit<Waker>; WakeList::CAP],
     len: usize,
+    woken: usize,
     spill: Vec<Waker>,
 }
 
@@ -24,8 +28,9 @@ impl WakeList {
 
     pub(crate) fn new() -> Self {
         WakeList {
-            wakers: std::array::from_fn(|_| None),
+            wakers: [const { MaybeUninit::uninit() }; WakeList::CAP],
             len: 0,
+            woken: 0,
             spill: Vec::new(),
         }
     }
@@ -33,7 +38,7 @@ impl WakeList {
     /// Stores a waker to be woken later.
     pub(crate) fn push(&mut self, waker: Waker) {
         if self.len < Self::CAP {
-            self.wakers[self.len] = Some(waker);
+            self.wakers[self.len].write(waker);
             self.len += 1;
         } else {
             self.spill.push(waker);
@@ -47,19 +52,26 @@ impl WakeList {
         }
     }
 
-    /// Whether nothing has been collected.
+    /// Whether nothing is waiting to be woken.
     pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0 && self.spill.is_empty()
+        self.woken == self.len && self.spill.is_empty()
     }
 
     /// Wakes everything collected. Call with no lock held: a waker may run arbitrary code.
+    /// If one panics, the rest are woken when the list is dropped.
     pub(crate) fn wake_all(&mut self) {
-        let len = std::mem::replace(&mut self.len, 0);
-        for slot in &mut self.wakers[..len] {
-            if let Some(w) = slot.take() {
-                w.wake();
-            }
+        while self.woken < self.len {
+            let i = self.woken;
+            // Count it woken first: if `wake` panics, the unwinding drop goes on from the
+            // next one and never reads this slot again.
+            self.woken += 1;
+            // SAFETY: `i` is in `woken..len` (before the increment): initialised by `push`,
+            // and read exactly once, here.
+            let waker = unsafe { self.wakers[i].assume_init_read() };
+            waker.wake();
         }
+        self.len = 0;
+        self.woken = 0;
         for w in std::mem::take(&mut self.spill) {
             w.wake();
         }
@@ -106,5 +118,43 @@ impl Backoff {
     /// executor (wake itself and return `Pending`).
     pub(crate) fn is_completed(&self) -> bool {
         self.step > Self::SPIN_LIMIT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Every waker pushed is woken exactly once, inline or spilled, by `wake_all` or by the
+    /// drop; the list can be reused after `wake_all`.
+    #[test]
+    fn wakes_each_once_inline_and_spilled() {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut list = WakeList::new();
+        assert!(list.is_empty());
+        for _ in 0..WakeList::CAP + 5 {
+            list.push(waker.clone());
+        }
+        assert!(!list.is_empty());
+        list.wake_all();
+        assert_eq!(count.0.load(Relaxed), WakeList::CAP + 5);
+        assert!(list.is_empty());
+        list.push_opt(Some(waker.clone()));
+        list.push_opt(None);
+        drop(list); // woken by the drop
+        assert_eq!(count.0.load(Relaxed), WakeList::CAP + 6);
+        // Only our handle is left: every clone in the list was consumed once.
+        assert_eq!(Arc::strong_count(&count), 2);
     }
 }
