@@ -21,40 +21,36 @@ const CAPACITY: usize = 1_024;
 const ROUND_TRIPS: u64 = 100_000;
 const ONESHOTS: u64 = 100_000;
 
+/// The mpsc_throughput bench's loop: `$channel` gives `(tx, rx)`, and `$received` is the
+/// pattern a successful `rx.recv().await` matches (weft's gives an `Option`, kanal's a
+/// `Result`).
+macro_rules! throughput_loop {
+    ($channel:expr, $received:pat => $v:ident) => {{
+        #[allow(unused_mut)] // weft's `recv` takes `&mut self`, kanal's `&self`
+        let (tx, mut rx) = $channel;
+        let producer = weft::spawn(async move {
+            for i in 0..MESSAGES {
+                tx.send(i).await.unwrap();
+            }
+        });
+        let consumer = weft::spawn(async move {
+            let mut sum = 0u64;
+            while let $received = rx.recv().await {
+                sum = sum.wrapping_add($v);
+            }
+            sum
+        });
+        producer.await.unwrap();
+        black_box(consumer.await.unwrap());
+    }};
+}
+
 async fn weft_throughput() {
-    let (tx, mut rx) = weft::sync::mpsc::channel::<u64>(CAPACITY);
-    let producer = weft::spawn(async move {
-        for i in 0..MESSAGES {
-            tx.send(i).await.unwrap();
-        }
-    });
-    let consumer = weft::spawn(async move {
-        let mut sum = 0u64;
-        while let Some(v) = rx.recv().await {
-            sum = sum.wrapping_add(v);
-        }
-        sum
-    });
-    producer.await.unwrap();
-    black_box(consumer.await.unwrap());
+    throughput_loop!(weft::sync::mpsc::channel::<u64>(CAPACITY), Some(v) => v);
 }
 
 async fn kanal_throughput() {
-    let (tx, rx) = kanal::bounded_async::<u64>(CAPACITY);
-    let producer = weft::spawn(async move {
-        for i in 0..MESSAGES {
-            tx.send(i).await.unwrap();
-        }
-    });
-    let consumer = weft::spawn(async move {
-        let mut sum = 0u64;
-        while let Ok(v) = rx.recv().await {
-            sum = sum.wrapping_add(v);
-        }
-        sum
-    });
-    producer.await.unwrap();
-    black_box(consumer.await.unwrap());
+    throughput_loop!(kanal::bounded_async::<u64>(CAPACITY), Ok(v) => v);
 }
 
 async fn ping_pong() {
