@@ -256,13 +256,11 @@ pub(super) unsafe fn poll_recv<T, C: RxCore<T>>(core: &C, cx: &mut Context<'_>) 
 unsafe fn poll_recv_slow<T, C: RxCore<T>>(
     core: &C,
     cx: &mut Context<'_>,
-    first: Pop<T>,
+    mut pop: Pop<T>,
 ) -> Poll<Option<T>> {
     let mut backoff = Backoff::new();
-    let mut pop = Some(first);
     loop {
-        // SAFETY: the caller is the single receiver.
-        let busy = match pop.take().unwrap_or_else(|| unsafe { core.try_pop() }) {
+        let busy = match pop {
             Pop::Value(v) => return Poll::Ready(Some(v)),
             Pop::Closed => return Poll::Ready(None),
             Pop::Busy => true,
@@ -283,6 +281,8 @@ unsafe fn poll_recv_slow<T, C: RxCore<T>>(
             }
             backoff.snooze();
         }
+        // SAFETY: the caller is the single receiver.
+        pop = unsafe { core.try_pop() };
     }
 }
 
