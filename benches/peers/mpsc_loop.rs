@@ -2,11 +2,14 @@
 //! instructions with callgrind (`benches/channel_instr.sh`) or timing alternating runs.
 //!
 //! ```text
-//! cargo run --release --example mpsc_loop -- <weft|kanal|ping_pong> [rounds]
+//! cargo run --release --example mpsc_loop -- <workload> [rounds] [capacity]
 //! ```
 //!
-//! * `weft`, `kanal`: one producer task, one consumer task, capacity 1,024, 1,000,000 u64
-//!   (the `mpsc_throughput` bench) over weft's bounded mpsc or kanal's bounded async channel.
+//! * `weft`, `kanal`: one producer task, one consumer task, capacity 1,024 (or `capacity`),
+//!   1,000,000 u64 (the `mpsc_throughput` bench) over weft's bounded mpsc or kanal's bounded
+//!   async channel.
+//! * `weft_threads`, `kanal_threads`: the same, with the producer on a second thread (its own
+//!   weft runtime); the channel is made on the consumer's thread.
 //! * `ping_pong`: two tasks, 100,000 round trips over two capacity-1 weft channels.
 //! * `oneshot`, `tokio_oneshot`: 100,000 times, create a oneshot (weft's or tokio's), send
 //!   from a spawned task, await it (the `oneshot` bench).
@@ -17,6 +20,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 const MESSAGES: u64 = 1_000_000;
+/// The default capacity (the bench's).
 const CAPACITY: usize = 1_024;
 const ROUND_TRIPS: u64 = 100_000;
 const ONESHOTS: u64 = 100_000;
@@ -45,12 +49,41 @@ macro_rules! throughput_loop {
     }};
 }
 
-async fn weft_throughput() {
-    throughput_loop!(weft::sync::mpsc::channel::<u64>(CAPACITY), Some(v) => v);
+/// As `throughput_loop`, with the producer on a second thread running its own runtime.
+macro_rules! cross_thread_loop {
+    ($channel:expr, $received:pat => $v:ident) => {{
+        #[allow(unused_mut)] // as above
+        let (tx, mut rx) = $channel;
+        let producer = std::thread::spawn(move || {
+            weft::run(async move {
+                for i in 0..MESSAGES {
+                    tx.send(i).await.unwrap();
+                }
+            })
+        });
+        let mut sum = 0u64;
+        while let $received = rx.recv().await {
+            sum = sum.wrapping_add($v);
+        }
+        black_box(sum);
+        producer.join().unwrap();
+    }};
 }
 
-async fn kanal_throughput() {
-    throughput_loop!(kanal::bounded_async::<u64>(CAPACITY), Ok(v) => v);
+async fn weft_throughput(cap: usize) {
+    throughput_loop!(weft::sync::mpsc::channel::<u64>(cap), Some(v) => v);
+}
+
+async fn kanal_throughput(cap: usize) {
+    throughput_loop!(kanal::bounded_async::<u64>(cap), Ok(v) => v);
+}
+
+async fn weft_cross_thread(cap: usize) {
+    cross_thread_loop!(weft::sync::mpsc::channel::<u64>(cap), Some(v) => v);
+}
+
+async fn kanal_cross_thread(cap: usize) {
+    cross_thread_loop!(kanal::bounded_async::<u64>(cap), Ok(v) => v);
 }
 
 async fn ping_pong() {
@@ -99,14 +132,18 @@ fn main() {
     let rounds: u32 = args
         .next()
         .map_or(3, |s| s.parse().expect("rounds: a number"));
+    let cap: usize = args
+        .next()
+        .map_or(CAPACITY, |s| s.parse().expect("capacity: a number"));
     let per = match which.as_str() {
-        "weft" | "kanal" => MESSAGES,
+        "weft" | "kanal" | "weft_threads" | "kanal_threads" => MESSAGES,
         "ping_pong" => ROUND_TRIPS,
         "oneshot" | "tokio_oneshot" => ONESHOTS,
         other => {
             eprintln!(
                 "mpsc_loop: unknown workload {other:?} \
-                 (weft, kanal, ping_pong, oneshot or tokio_oneshot)"
+                 (weft, kanal, weft_threads, kanal_threads, ping_pong, oneshot or \
+                 tokio_oneshot)"
             );
             std::process::exit(2);
         }
@@ -115,8 +152,10 @@ fn main() {
         for _ in 0..rounds {
             let start = Instant::now();
             match which.as_str() {
-                "weft" => weft_throughput().await,
-                "kanal" => kanal_throughput().await,
+                "weft" => weft_throughput(cap).await,
+                "kanal" => kanal_throughput(cap).await,
+                "weft_threads" => weft_cross_thread(cap).await,
+                "kanal_threads" => kanal_cross_thread(cap).await,
                 "ping_pong" => ping_pong().await,
                 "oneshot" => oneshots().await,
                 _ => tokio_oneshots().await,

@@ -209,3 +209,95 @@ fn bounded_sender_starting_to_wait_sees_room_freed_concurrently() {
     });
     sender.join().unwrap();
 }
+
+/// A channel's state word is biased to the thread that made it (updated there with plain
+/// stores) until another thread's first update revokes that. Each round makes a new channel
+/// whose owner sends, receives and parks while a second thread starts sending, so the
+/// revocation lands at different points of the owner's updates: every message must still
+/// arrive exactly once, in per-sender order.
+macro_rules! owner_races_revocation {
+    ($make:expr, $send:ident, $try_send:ident) => {{
+        let rounds = scale(300, 3);
+        let per = scale(100, 10);
+        for _ in 0..rounds {
+            let (tx, mut rx) = $make;
+            let other = {
+                let tx = tx.clone();
+                std::thread::spawn(move || {
+                    block_on(async {
+                        for i in 0..per {
+                            $send!(tx, (1, i));
+                        }
+                    })
+                })
+            };
+            let mut check = OrderCheck::new(2);
+            let mut sent = 0;
+            let mut got = 0;
+            // The owner alternates sends and receives until its own messages are out...
+            while sent < per {
+                if $try_send!(tx, (0, sent)) {
+                    sent += 1;
+                }
+                if let Ok((s, i)) = rx.try_recv() {
+                    check.see(s, i);
+                    got += 1;
+                }
+            }
+            drop(tx);
+            // ...then receives the rest, parking when the other thread is behind.
+            block_on(async {
+                while let Some((s, i)) = rx.recv().await {
+                    check.see(s, i);
+                    got += 1;
+                }
+            });
+            assert_eq!(got, 2 * per);
+            check.assert_complete(per);
+            other.join().unwrap();
+        }
+    }};
+}
+
+macro_rules! send_bounded {
+    ($tx:ident, $v:expr) => {
+        $tx.send($v).await.unwrap()
+    };
+}
+
+macro_rules! send_unbounded {
+    ($tx:ident, $v:expr) => {
+        $tx.send($v).unwrap()
+    };
+}
+
+macro_rules! try_send_bounded {
+    ($tx:ident, $v:expr) => {
+        $tx.try_send($v).is_ok()
+    };
+}
+
+macro_rules! try_send_unbounded {
+    ($tx:ident, $v:expr) => {{
+        $tx.send($v).unwrap();
+        true
+    }};
+}
+
+#[test]
+fn bounded_owner_races_revocation() {
+    owner_races_revocation!(
+        mpsc::channel::<(usize, usize)>(4),
+        send_bounded,
+        try_send_bounded
+    );
+}
+
+#[test]
+fn unbounded_owner_races_revocation() {
+    owner_races_revocation!(
+        mpsc::unbounded_channel::<(usize, usize)>(),
+        send_unbounded,
+        try_send_unbounded
+    );
+}

@@ -40,12 +40,12 @@
 //! drop and no spin.
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
+use std::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
 use std::sync::atomic::{Ordering::Relaxed, Ordering::Release};
 use std::task::{Context, Poll, Waker};
 
 use crate::coop::ready_budget;
-use crate::util::Backoff;
+use crate::util::{Backoff, BiasedWord};
 
 /// Result of one attempt to take the head message.
 pub(super) enum Pop<T> {
@@ -124,7 +124,7 @@ impl RxWaker {
     /// Only the channel's single receiver may call this.
     pub(super) unsafe fn park(
         &self,
-        state: &AtomicU64,
+        state: &BiasedWord,
         waker: &Waker,
         bits: RxBits,
         verdict: impl Fn(u64) -> Option<Park>,
@@ -189,7 +189,7 @@ impl RxWaker {
     /// # Safety
     ///
     /// The caller's CAS on `state` cleared `RX_WAITING` and added `bits.waker_one`.
-    unsafe fn wake(&self, state: &AtomicU64, bits: RxBits) {
+    unsafe fn wake(&self, state: &BiasedWord, bits: RxBits) {
         // SAFETY: per the caller's contract, the receiver does not write the cell until
         // `WAKERS` is back to 0, which needs our decrement below.
         if let Some(w) = unsafe { &*self.cell.get() } {
@@ -199,7 +199,7 @@ impl RxWaker {
     }
 
     /// Wakes the receiver if it sleeps (for the rare paths: senders gone, a permit dropped).
-    pub(super) fn notify(&self, state: &AtomicU64, bits: RxBits) {
+    pub(super) fn notify(&self, state: &BiasedWord, bits: RxBits) {
         let mut s = state.load(Acquire);
         while s & bits.rx_waiting != 0 {
             match state.compare_exchange_weak(s, bits.notify(s), AcqRel, Acquire) {

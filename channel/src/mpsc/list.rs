@@ -20,6 +20,10 @@
 //! * receive: an acquire load of the slot's `full` flag and a read: **no RMW at all**. Once
 //!   per block the receiver recycles the finished block into `spare` (one `swap`).
 //!
+//! The state word is a [`BiasedWord`]: on the thread that created the channel, until another
+//! thread updates it, its CAS and `fetch_*`s are plain loads and stores (see
+//! `util/biased.rs`); the protocol is the same either way.
+//!
 //! # Ground rules
 //!
 //! * A slot is written only by the sender whose CAS claimed its position, and read only by the
@@ -36,12 +40,12 @@
 use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering::*};
 use std::task::Waker;
 
 use super::chan::{Park, Pop, RxBits, RxCore, RxWaker};
 use crate::notify::Notify;
-use crate::util::Backoff;
+use crate::util::{Backoff, BiasedWord};
 
 const RX_CLOSED: u64 = 1 << 0;
 const RX_WAITING: u64 = 1 << 1;
@@ -96,7 +100,7 @@ struct RxPos<T> {
 
 /// The shared part of an unbounded channel.
 pub(crate) struct List<T> {
-    state: AtomicU64,
+    state: BiasedWord,
     tail_block: AtomicPtr<Block<T>>,
     /// One finished block kept for reuse, so steady traffic does not allocate.
     spare: AtomicPtr<Block<T>>,
@@ -120,7 +124,7 @@ impl<T> List<T> {
     pub(crate) fn new() -> Self {
         let first = Block::alloc();
         List {
-            state: AtomicU64::new(0),
+            state: BiasedWord::new(0),
             tail_block: AtomicPtr::new(first),
             spare: AtomicPtr::new(ptr::null_mut()),
             rx: UnsafeCell::new(RxPos {

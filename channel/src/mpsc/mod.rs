@@ -22,6 +22,13 @@
 //! | unbounded `send` | 1 CAS (+1 `fetch_add` and 1 `swap` per 31 messages) | no | only if no block is spare |
 //! | unbounded `recv` / `try_recv` | 0 (+1 `swap` per 31 messages) | no | no |
 //!
+//! Those CASes are on the channel's state word, which is *biased* to the thread that created
+//! the channel: there each of them is a plain load and store instead, until another thread
+//! first updates the word and revokes the bias for good (one `membarrier` call on Linux; see
+//! `util/biased.rs`). So between two tasks of one runtime a message, and a park and wake,
+//! cost no atomic read-modify-write (a sender that waits for room still takes the wait
+//! list's lock).
+//!
 //! When the receiver is asleep (the common case between two tasks on one thread), its park
 //! is one more CAS (its waker stays registered: no clone), and the send that wakes it pays
 //! no more RMWs, only `wake_by_ref` (see `chan.rs`). When senders queue on a full bounded

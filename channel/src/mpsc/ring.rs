@@ -35,6 +35,11 @@
 //!   room it finds.
 //! * `reserve` is one CAS (`taken+1`); sending through the permit is one CAS (`tail+1`).
 //!
+//! The state word is a [`BiasedWord`]: on the thread that created the channel, until another
+//! thread updates it, each of its CASes and other RMWs is a plain load and store (see
+//! `util/biased.rs`). The protocol below does not depend on which: the owner's plain update is
+//! atomic with respect to every other thread's, as they revoke the bias before their first.
+//!
 //! # Ground rules
 //!
 //! * A slot's value is written only by the sender whose CAS claimed its position, before
@@ -56,7 +61,7 @@ use std::cell::UnsafeCell;
 use std::future::Future;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use std::task::{Context, Poll, Waker};
 
 use parking_lot::Mutex;
@@ -64,7 +69,7 @@ use parking_lot::Mutex;
 use super::chan::{Park, Pop, RxBits, RxCore, RxWaker};
 use super::error::TrySendError;
 use crate::notify::Notify;
-use crate::util::{AsymFence, Key, WaitList, WakeList};
+use crate::util::{AsymFence, BiasedWord, Key, WaitList, WakeList};
 
 /// The receiver is closed or dropped: sends fail. Set once.
 const RX_CLOSED: u64 = 1 << 0;
@@ -140,7 +145,7 @@ struct SendWaiter {
 
 /// The shared part of a bounded channel.
 pub(crate) struct Ring<T> {
-    state: AtomicU64,
+    state: BiasedWord,
     cap: usize,
     slots: Box<[Slot<T>]>,
     /// The receiver's next position (slot index and lap bit, as `tail`). Receiver only.
@@ -176,7 +181,7 @@ impl<T> Ring<T> {
             })
             .collect();
         Ring {
-            state: AtomicU64::new(0),
+            state: BiasedWord::new(0),
             cap,
             slots,
             head: UnsafeCell::new(0),
@@ -236,7 +241,7 @@ impl<T> Ring<T> {
     }
 
     /// Fast path of `try_send`/`send`: claim capacity and a position in one CAS.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let (mut state, mut used) = self.load_in_use();
         loop {

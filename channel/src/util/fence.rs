@@ -51,13 +51,31 @@ pub(crate) struct AsymFence {
     light_thread: AtomicUsize,
 }
 
-/// A name for the calling thread, unique among live threads and never 0.
+/// A name for the calling thread, unique among live threads, never 0 and never `usize::MAX`
+/// (it is the address of a thread-local byte).
 #[inline]
-fn thread_name() -> usize {
+pub(crate) fn thread_name() -> usize {
     thread_local! {
         static NAME: u8 = const { 0 };
     }
     NAME.with(|n| n as *const u8 as usize)
+}
+
+/// Whether `membarrier` works in this process: then [`process_barrier`] is that system call,
+/// and a compiler fence is enough on the light side of a pair.
+pub(crate) fn membarrier_available() -> bool {
+    sys::available()
+}
+
+/// The heavy side of an asymmetric pair whose light side is a compiler fence: a full fence on
+/// every thread of the process (where `membarrier` is missing, only on this one, and the
+/// light side must then be `fence(SeqCst)` too).
+pub(crate) fn process_barrier() {
+    fence(SeqCst);
+    if sys::available() {
+        sys::barrier();
+        fence(SeqCst);
+    }
 }
 
 impl AsymFence {

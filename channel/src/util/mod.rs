@@ -1,8 +1,10 @@
 //! Small internal helpers shared by the primitives.
 
+mod biased;
 mod fence;
 mod wait_list;
 
+pub(crate) use biased::BiasedWord;
 pub(crate) use fence::AsymFence;
 pub(crate) use wait_list::{Key, WaitList};
 

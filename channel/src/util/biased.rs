@@ -1,0 +1,337 @@
+//! A state word that the thread which made it updates without atomic read-modify-writes, until
+//! another thread needs to (a *biased* word, after the JVM's biased locking).
+//!
+//! The `mpsc` cores keep their state in one 64-bit word, and every claim, park and flag change
+//! is a read-modify-write on it: a `lock`-prefixed instruction, ~20 cycles here, the largest
+//! single cost of a message. Yet the common use is two tasks of one single-threaded runtime,
+//! where no other thread ever looks. So the word starts *owned* by the thread that made it,
+//! which updates it with a plain load and store; the first time another thread needs to
+//! update it, the bias is revoked for good and from then on everybody uses atomic RMWs.
+//!
+//! # The protocol
+//!
+//! `owner` holds the owning thread's name ([`thread_name`]), then `REVOKING`, then `SHARED`;
+//! it only ever moves forward. `busy` is written by the owner thread only.
+//!
+//! * **The owner, for each update:** it sets `busy`, runs the light fence, and reloads
+//!   `owner`. If that still names it, it loads the word, stores the new value (release), and
+//!   clears `busy` (release). Otherwise it clears `busy` and revokes, as below.
+//! * **Any other thread, before its first update** (and the owner once it saw `REVOKING`):
+//!   one thread wins a CAS of `owner` from the name to `REVOKING`; it runs the heavy barrier,
+//!   waits for `busy` to be clear (acquire), and stores `SHARED` (release). The others wait
+//!   for `SHARED` (acquire). Then they update atomically.
+//!
+//! Why no update is lost: the owner's store of `busy` and its reload of `owner` on one side,
+//! and the revoker's store of `REVOKING` and its load of `busy` on the other, are a
+//! store-buffering pair, ordered by the asymmetric fence pair of `fence.rs` (a compiler fence
+//! for the owner, `membarrier` for the revoker). So either the owner sees `REVOKING` and makes
+//! no plain update, or the revoker sees `busy` and waits for the update to finish; and the
+//! update's release of `busy`, the revoker's release of `SHARED` and the other threads'
+//! acquire of it carry the owner's last plain store to every atomic RMW that follows. Before
+//! `SHARED`, other threads only *load* the word, which is sound against the owner's release
+//! stores. The owner's own plain loads see only its own stores: nobody else writes the word
+//! while it is biased.
+//!
+//! Without `membarrier` (another OS, an old kernel) the light side would need a full fence,
+//! which costs as much as the RMW it replaces, so words start `SHARED` there. Under Miri,
+//! which has no `membarrier`, they start biased and both sides use `fence(SeqCst)`, so the
+//! protocol is still exercised.
+//!
+//! A thread's name is the address of a thread-local, so a new thread may get the name of a dead
+//! owner. It then simply continues as the owner: the dead thread's updates happen before the
+//! new thread starts, as its thread-local memory is handed over by the allocator or the
+//! kernel, which synchronise. The owner must not update a word from a signal handler that
+//! interrupted an update of that word (the channels are not async-signal-safe anyway).
+
+use std::sync::atomic::{compiler_fence, fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
+
+use super::fence::{membarrier_available, process_barrier, thread_name};
+use super::Backoff;
+
+/// `owner` once the bias is revoked: every thread updates atomically.
+const SHARED: usize = 0;
+/// `owner` while a revoker waits for the owner's update in progress to end.
+const REVOKING: usize = usize::MAX;
+
+/// An `AtomicU64` whose read-modify-writes are plain on the thread that created it, until
+/// another thread makes one (see the module docs).
+pub(crate) struct BiasedWord {
+    word: AtomicU64,
+    /// The owning thread's name, `REVOKING` or `SHARED`.
+    owner: AtomicUsize,
+    /// The owner is inside an update. Written by the owner thread only.
+    busy: AtomicBool,
+}
+
+/// Whether words start biased here (see the module docs).
+fn bias_supported() -> bool {
+    cfg!(miri) || membarrier_available()
+}
+
+/// The owner's side of the fence pair: a compiler fence where `membarrier` is the other side.
+#[inline(always)]
+fn light() {
+    if cfg!(miri) {
+        fence(Ordering::SeqCst);
+    } else {
+        compiler_fence(Ordering::SeqCst);
+    }
+}
+
+impl BiasedWord {
+    /// A word holding `value`, owned by the calling thread where biasing is supported.
+    pub(crate) fn new(value: u64) -> Self {
+        let owner = if bias_supported() {
+            thread_name()
+        } else {
+            SHARED
+        };
+        BiasedWord {
+            word: AtomicU64::new(value),
+            owner: AtomicUsize::new(owner),
+            busy: AtomicBool::new(false),
+        }
+    }
+
+    /// Loads the word, as [`AtomicU64::load`] (any thread, biased or not).
+    #[inline(always)]
+    pub(crate) fn load(&self, order: Ordering) -> u64 {
+        self.word.load(order)
+    }
+
+    /// Starts an update: `true` if it is to be made with plain accesses (the caller then
+    /// calls [`end_local`](Self::end_local)), `false` if atomically (the bias is revoked
+    /// first if need be).
+    #[inline(always)]
+    fn begin_local(&self) -> bool {
+        let owner = self.owner.load(Acquire);
+        if owner == SHARED {
+            return false;
+        }
+        if owner == thread_name() {
+            self.busy.store(true, Relaxed);
+            light();
+            if self.owner.load(Relaxed) == owner {
+                return true;
+            }
+            self.busy.store(false, Release);
+        }
+        self.share();
+        false
+    }
+
+    /// Ends a plain update begun by [`begin_local`](Self::begin_local).
+    #[inline(always)]
+    fn end_local(&self) {
+        self.busy.store(false, Release);
+    }
+
+    /// A plain read-modify-write, between `begin_local` and `end_local`: the owner is the
+    /// only writer while the word is biased.
+    #[inline(always)]
+    fn local_rmw(&self, f: impl FnOnce(u64) -> u64) -> u64 {
+        let old = self.word.load(Relaxed);
+        self.word.store(f(old), Release);
+        self.end_local();
+        old
+    }
+
+    /// Revokes the bias (or waits for the thread revoking it), so that every update from now
+    /// on is atomic.
+    #[cold]
+    #[inline(never)]
+    fn share(&self) {
+        let mut backoff = Backoff::new();
+        let mut owner = self.owner.load(Acquire);
+        loop {
+            match owner {
+                SHARED => return,
+                REVOKING => {
+                    backoff.snooze();
+                    owner = self.owner.load(Acquire);
+                }
+                name => match self
+                    .owner
+                    .compare_exchange(name, REVOKING, Relaxed, Acquire)
+                {
+                    Ok(_) => break,
+                    Err(actual) => owner = actual,
+                },
+            }
+        }
+        // Pairs with the owner's light fence between its store of `busy` and its reload of
+        // `owner`: from here on, either it saw REVOKING, or we see its `busy`.
+        process_barrier();
+        let mut backoff = Backoff::new();
+        while self.busy.load(Acquire) {
+            backoff.snooze(); // the owner is a few instructions from the end of its update
+        }
+        self.owner.store(SHARED, Release);
+    }
+
+    /// As [`AtomicU64::compare_exchange_weak`] (on the owner thread, it never fails
+    /// spuriously).
+    #[inline(always)]
+    pub(crate) fn compare_exchange_weak(
+        &self,
+        current: u64,
+        new: u64,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<u64, u64> {
+        if !self.begin_local() {
+            return self
+                .word
+                .compare_exchange_weak(current, new, success, failure);
+        }
+        let actual = self.word.load(Relaxed);
+        let result = if actual == current {
+            self.word.store(new, Release);
+            Ok(actual)
+        } else {
+            Err(actual)
+        };
+        self.end_local();
+        result
+    }
+
+    /// As [`AtomicU64::fetch_or`].
+    #[inline(always)]
+    pub(crate) fn fetch_or(&self, bits: u64, order: Ordering) -> u64 {
+        if self.begin_local() {
+            self.local_rmw(|v| v | bits)
+        } else {
+            self.word.fetch_or(bits, order)
+        }
+    }
+
+    /// As [`AtomicU64::fetch_and`].
+    #[inline(always)]
+    pub(crate) fn fetch_and(&self, bits: u64, order: Ordering) -> u64 {
+        if self.begin_local() {
+            self.local_rmw(|v| v & bits)
+        } else {
+            self.word.fetch_and(bits, order)
+        }
+    }
+
+    /// As [`AtomicU64::fetch_add`] (wrapping).
+    #[inline(always)]
+    pub(crate) fn fetch_add(&self, n: u64, order: Ordering) -> u64 {
+        if self.begin_local() {
+            self.local_rmw(|v| v.wrapping_add(n))
+        } else {
+            self.word.fetch_add(n, order)
+        }
+    }
+
+    /// As [`AtomicU64::fetch_sub`] (wrapping).
+    #[inline(always)]
+    pub(crate) fn fetch_sub(&self, n: u64, order: Ordering) -> u64 {
+        if self.begin_local() {
+            self.local_rmw(|v| v.wrapping_sub(n))
+        } else {
+            self.word.fetch_sub(n, order)
+        }
+    }
+
+    /// Whether the calling thread would update the word with plain stores (for tests).
+    #[cfg(test)]
+    pub(crate) fn is_local(&self) -> bool {
+        self.owner.load(Relaxed) == thread_name()
+    }
+
+    /// Whether the bias is revoked (for tests).
+    #[cfg(test)]
+    pub(crate) fn is_shared(&self) -> bool {
+        self.owner.load(Relaxed) == SHARED
+    }
+}
+
+impl std::fmt::Debug for BiasedWord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("BiasedWord")
+            .field(&self.word.load(Relaxed))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn owner_updates_like_an_atomic() {
+        let w = BiasedWord::new(0b100);
+        assert_eq!(w.is_local(), bias_supported());
+        assert_eq!(w.fetch_or(0b1, Relaxed), 0b100);
+        assert_eq!(w.fetch_and(!0b100, Relaxed), 0b101);
+        assert_eq!(w.fetch_add(4, Relaxed), 0b1);
+        assert_eq!(w.fetch_sub(1, Relaxed), 5);
+        assert_eq!(w.compare_exchange_weak(3, 9, Relaxed, Relaxed), Err(4));
+        assert_eq!(w.compare_exchange_weak(4, 9, Relaxed, Relaxed), Ok(4));
+        assert_eq!(w.load(Relaxed), 9);
+        assert_eq!(w.is_local(), bias_supported()); // the owner never revokes itself
+    }
+
+    #[test]
+    fn another_thread_revokes_for_good() {
+        let w = Arc::new(BiasedWord::new(1));
+        w.fetch_add(1, Relaxed);
+        let w2 = Arc::clone(&w);
+        std::thread::spawn(move || {
+            assert!(!w2.is_local());
+            assert_eq!(w2.fetch_add(10, Relaxed), 2);
+        })
+        .join()
+        .unwrap();
+        assert!(w.is_shared());
+        assert!(!w.is_local());
+        assert_eq!(w.fetch_add(100, Relaxed), 12);
+        assert_eq!(w.load(Relaxed), 112);
+    }
+
+    /// The owner keeps updating while other threads start to: every update lands exactly
+    /// once, whichever way the revocation races with the owner's updates.
+    #[test]
+    fn no_update_is_lost_while_revoking() {
+        use std::sync::atomic::AtomicUsize;
+        let (rounds, per_thread) = if cfg!(miri) { (2, 10) } else { (300, 200) };
+        let increment = |w: &BiasedWord| {
+            let mut v = w.load(Relaxed);
+            while let Err(actual) = w.compare_exchange_weak(v, v + 1, Ordering::AcqRel, Relaxed) {
+                v = actual;
+            }
+        };
+        for _ in 0..rounds {
+            let w = Arc::new(BiasedWord::new(0));
+            let finished = Arc::new(AtomicUsize::new(0));
+            let others: Vec<_> = (0..2)
+                .map(|_| {
+                    let (w, finished) = (Arc::clone(&w), Arc::clone(&finished));
+                    std::thread::spawn(move || {
+                        (0..per_thread).for_each(|_| increment(&w));
+                        finished.fetch_add(1, Release);
+                    })
+                })
+                .collect();
+            // The owner updates until both others are done, so that their revocation lands
+            // somewhere among its updates.
+            let mut mine = 0;
+            while finished.load(Acquire) < 2 {
+                if mine % 2 == 0 {
+                    w.fetch_add(1, Ordering::AcqRel);
+                } else {
+                    increment(&w);
+                }
+                mine += 1;
+            }
+            for t in others {
+                t.join().unwrap();
+            }
+            assert_eq!(w.load(Relaxed), mine + 2 * per_thread);
+        }
+    }
+}
