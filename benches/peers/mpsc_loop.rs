@@ -14,6 +14,9 @@
 //! * `oneshot`, `tokio_oneshot`: 100,000 times, create a oneshot (weft's or tokio's), send
 //!   from a spawned task, await it (the `oneshot` bench).
 //!
+//! * `mutex`, `tokio_mutex`: 1,000,000 times, lock and unlock an uncontended async mutex
+//!   (weft's or tokio's) from one task.
+//!
 //! Prints ns per message (per round trip for `ping_pong`) for each round on stderr.
 
 use std::hint::black_box;
@@ -118,6 +121,25 @@ macro_rules! oneshot_loop {
     };
 }
 
+/// Lock and unlock an uncontended mutex `MESSAGES` times.
+macro_rules! mutex_loop {
+    ($mutex:expr) => {{
+        let m = $mutex;
+        for i in 0..MESSAGES {
+            *m.lock().await += i;
+        }
+        black_box(m.into_inner());
+    }};
+}
+
+async fn mutexes() {
+    mutex_loop!(weft::sync::Mutex::new(0u64));
+}
+
+async fn tokio_mutexes() {
+    mutex_loop!(tokio::sync::Mutex::new(0u64));
+}
+
 async fn oneshots() {
     oneshot_loop!(weft::sync::oneshot::channel);
 }
@@ -136,14 +158,14 @@ fn main() {
         .next()
         .map_or(CAPACITY, |s| s.parse().expect("capacity: a number"));
     let per = match which.as_str() {
-        "weft" | "kanal" | "weft_threads" | "kanal_threads" => MESSAGES,
+        "weft" | "kanal" | "weft_threads" | "kanal_threads" | "mutex" | "tokio_mutex" => MESSAGES,
         "ping_pong" => ROUND_TRIPS,
         "oneshot" | "tokio_oneshot" => ONESHOTS,
         other => {
             eprintln!(
                 "mpsc_loop: unknown workload {other:?} \
-                 (weft, kanal, weft_threads, kanal_threads, ping_pong, oneshot or \
-                 tokio_oneshot)"
+                 (weft, kanal, weft_threads, kanal_threads, ping_pong, oneshot, \
+                 tokio_oneshot, mutex or tokio_mutex)"
             );
             std::process::exit(2);
         }
@@ -158,6 +180,8 @@ fn main() {
                 "kanal_threads" => kanal_cross_thread(cap).await,
                 "ping_pong" => ping_pong().await,
                 "oneshot" => oneshots().await,
+                "mutex" => mutexes().await,
+                "tokio_mutex" => tokio_mutexes().await,
                 _ => tokio_oneshots().await,
             }
             let ns = start.elapsed().as_nanos() as f64 / per as f64;

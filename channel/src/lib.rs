@@ -37,12 +37,13 @@
 //! | `watch` send / borrow | 4 / 2 | `parking_lot` `RwLock` | no |
 //! | `Queue` put / get | 2 | `parking_lot` `Mutex` | no (after growth) |
 //!
-//! The `mpsc` CASes above are made only once another thread has used the channel: on the
-//! thread that created it, the state word is updated with a plain load and store (a *biased*
-//! word; another thread's first update revokes the bias for good, with one `membarrier` call
-//! on Linux; see `util/biased.rs`). So two tasks of one runtime exchange `mpsc` messages,
-//! and park and wake each other, with no atomic read-modify-write (a sender that waits for
-//! room still takes the wait list's lock).
+//! The CASes of `mpsc`, `Mutex`, `RwLock` and `Semaphore` above are made only once a second
+//! thread has used the value: until then, on the thread that created the channel (for the
+//! locks, the thread that first took them), the state word is updated with a plain load and
+//! store (a *biased* word; another thread's first update revokes the bias for good, with one
+//! `membarrier` call on Linux; see `util/biased.rs`). So two tasks of one runtime exchange
+//! `mpsc` messages, park and wake each other, and take and release locks, with no atomic
+//! read-modify-write (a sender that waits for room still takes the wait list's lock).
 //!
 //! Waiting (a full channel, a held lock) goes through a FIFO list of waiters behind a
 //! `parking_lot::Mutex`; wakers are always woken after that lock is released. Every waiting

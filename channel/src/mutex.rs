@@ -1,6 +1,7 @@
 //! [`Mutex`]: a fair async mutex, a [`Semaphore`] with one permit around an `UnsafeCell`.
 //!
-//! Uncontended, `lock` is one CAS and unlocking is one CAS: no lock word besides the
+//! Uncontended, `lock` is one CAS and unlocking is one CAS (a plain load and store each on
+//! the first thread to take it, until another thread does): no lock word besides the
 //! semaphore's, no allocation. Contended, tasks get the lock in the order they asked.
 
 use std::cell::UnsafeCell;

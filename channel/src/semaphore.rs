@@ -11,6 +11,8 @@
 //!   past a queued waiter: the fast paths see `WAITERS` and go to the lock. That is what makes
 //!   the semaphore fair, and why a large `acquire_many` cannot be starved by small ones.
 //! * Uncontended (`WAITERS` clear) `acquire` and `release` are one CAS each, with no lock.
+//!   The state word is biased (`util/biased.rs`): the first thread to update it makes those
+//!   CASes with a plain load and store until another thread updates it.
 //! * A waiter is served by being *detached* from the list with `Granted` (or `Closed`) written
 //!   into its entry; its future removes the entry. A future dropped while queued or after
 //!   being granted gives back the permits it holds, which serves the next waiters.
@@ -18,14 +20,14 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
+use std::sync::atomic::{Ordering, Ordering::AcqRel, Ordering::Acquire};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use parking_lot::{Mutex, MutexGuard};
 
 use crate::coop::ready_budget;
-use crate::util::{Key, WaitList, WakeList};
+use crate::util::{BiasedWord, Key, WaitList, WakeList};
 
 /// The queue holds at least one waiter. Only changed under the lock.
 const WAITERS: usize = 1;
@@ -36,6 +38,36 @@ const ONE_PERMIT: usize = 1 << PERMIT_SHIFT;
 
 fn permits(state: usize) -> usize {
     state >> PERMIT_SHIFT
+}
+
+/// The state word: a [`BiasedWord`] (claimed by the first thread to update it, as `new` is a
+/// `const fn`), seen as a `usize`.
+#[derive(Debug)]
+struct State(BiasedWord);
+
+impl State {
+    const fn new(state: usize) -> Self {
+        State(BiasedWord::unclaimed(state as u64))
+    }
+
+    #[inline(always)]
+    fn load(&self, order: Ordering) -> usize {
+        self.0.load(order) as usize
+    }
+
+    #[inline(always)]
+    fn compare_exchange_weak(
+        &self,
+        current: usize,
+        new: usize,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<usize, usize> {
+        match (self.0).compare_exchange_weak(current as u64, new as u64, success, failure) {
+            Ok(v) => Ok(v as usize),
+            Err(v) => Err(v as usize),
+        }
+    }
 }
 
 /// Where a queued acquire stands.
@@ -90,8 +122,9 @@ impl std::error::Error for TryAcquireError {}
 
 /// A counting semaphore: fair (first come, first served), with RAII permits.
 ///
-/// Uncontended, acquiring and releasing are one CAS each, with no lock and no allocation.
-/// Tasks that must wait queue in FIFO order; while any task waits, new arrivals queue behind
+/// Uncontended, acquiring and releasing are one CAS each, with no lock and no allocation;
+/// on the first thread to use the semaphore, until another thread does, not even that (a plain
+/// load and store, see the crate docs). Tasks that must wait queue in FIFO order; while any task waits, new arrivals queue behind
 /// it even if enough permits are free for them, so a large [`acquire_many`](Self::acquire_many)
 /// is never starved.
 ///
@@ -111,7 +144,7 @@ impl std::error::Error for TryAcquireError {}
 /// ```
 #[derive(Debug)]
 pub struct Semaphore {
-    state: AtomicUsize,
+    state: State,
     waiters: Mutex<WaitList<Waiter>>,
 }
 
@@ -138,7 +171,7 @@ impl Semaphore {
             "a semaphore may not have more than MAX_PERMITS permits"
         );
         Semaphore {
-            state: AtomicUsize::new(permits << PERMIT_SHIFT),
+            state: State::new(permits << PERMIT_SHIFT),
             waiters: Mutex::new(WaitList::new()),
         }
     }

@@ -106,6 +106,47 @@ fn mutual_exclusion_across_threads() {
     assert_eq!(block_on(m.lock()).0, threads * iters);
 }
 
+/// A lock's state word is biased to the first thread that takes it (updated there with plain
+/// stores) until another thread's first update revokes that. Each round takes a new mutex on
+/// this thread while a second thread starts taking it, so the revocation lands at different
+/// points of this thread's updates: exclusion holds and no increment is lost.
+#[test]
+fn exclusion_holds_while_the_bias_is_revoked() {
+    use std::sync::atomic::{AtomicBool, Ordering::*};
+    let rounds = scale(300, 3);
+    let iters = scale(200, 10);
+    for _ in 0..rounds {
+        let m = Arc::new(Mutex::new((0usize, false)));
+        let done = Arc::new(AtomicBool::new(false));
+        let critical = |g: &mut (usize, bool)| {
+            assert!(!g.1, "two holders at once");
+            g.1 = true;
+            g.0 += 1;
+            g.1 = false;
+        };
+        let mut mine = 0;
+        critical(&mut block_on(m.lock())); // this thread claims the word
+        mine += 1;
+        let other = {
+            let (m, done) = (m.clone(), done.clone());
+            std::thread::spawn(move || {
+                block_on(async {
+                    for _ in 0..iters {
+                        critical(&mut *m.lock().await);
+                    }
+                });
+                done.store(true, Release);
+            })
+        };
+        while !done.load(Acquire) {
+            critical(&mut block_on(m.lock()));
+            mine += 1;
+        }
+        other.join().unwrap();
+        assert_eq!(block_on(m.lock()).0, mine + iters);
+    }
+}
+
 #[test]
 fn rwlock_readers_share_writers_exclude() {
     let threads = scale(4, 3);

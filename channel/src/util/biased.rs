@@ -11,7 +11,10 @@
 //! # The protocol
 //!
 //! `owner` holds the owning thread's name ([`thread_name`]), then `REVOKING`, then `SHARED`;
-//! it only ever moves forward. `busy` is written by the owner thread only.
+//! it only ever moves forward. `busy` is written by the owner thread only. A word made by a
+//! `const fn` (a semaphore in a `static`) cannot know its thread: it starts `UNCLAIMED`, and
+//! the first thread to update it claims it with one CAS of `owner`, or another thread moves it
+//! straight to `SHARED` (nobody can be inside a plain update of an unclaimed word).
 //!
 //! * **The owner, for each update:** it sets `busy`, runs the light fence, and reloads
 //!   `owner`. If that still names it, it loads the word, stores the new value (release), and
@@ -53,6 +56,8 @@ use super::Backoff;
 const SHARED: usize = 0;
 /// `owner` while a revoker waits for the owner's update in progress to end.
 const REVOKING: usize = usize::MAX;
+/// `owner` of a word made by [`BiasedWord::unclaimed`] that nobody updated yet.
+const UNCLAIMED: usize = usize::MAX - 1;
 
 /// An `AtomicU64` whose read-modify-writes are plain on the thread that created it, until
 /// another thread makes one (see the module docs).
@@ -94,6 +99,16 @@ impl BiasedWord {
         }
     }
 
+    /// A word holding `value`, owned by the first thread to update it (for `const`
+    /// constructors).
+    pub(crate) const fn unclaimed(value: u64) -> Self {
+        BiasedWord {
+            word: AtomicU64::new(value),
+            owner: AtomicUsize::new(UNCLAIMED),
+            busy: AtomicBool::new(false),
+        }
+    }
+
     /// Loads the word, as [`AtomicU64::load`] (any thread, biased or not).
     #[inline(always)]
     pub(crate) fn load(&self, order: Ordering) -> u64 {
@@ -105,9 +120,12 @@ impl BiasedWord {
     /// first if need be).
     #[inline(always)]
     fn begin_local(&self) -> bool {
-        let owner = self.owner.load(Acquire);
+        let mut owner = self.owner.load(Acquire);
         if owner == SHARED {
             return false;
+        }
+        if owner == UNCLAIMED {
+            owner = self.claim();
         }
         if owner == thread_name() {
             self.busy.store(true, Relaxed);
@@ -137,6 +155,22 @@ impl BiasedWord {
         old
     }
 
+    /// First update of an unclaimed word: makes the calling thread its owner where biasing is
+    /// supported, else shares it. Returns the owner it leaves.
+    #[cold]
+    #[inline(never)]
+    fn claim(&self) -> usize {
+        let to = if bias_supported() {
+            thread_name()
+        } else {
+            SHARED
+        };
+        match self.owner.compare_exchange(UNCLAIMED, to, Acquire, Acquire) {
+            Ok(_) => to,
+            Err(actual) => actual,
+        }
+    }
+
     /// Revokes the bias (or waits for the thread revoking it), so that every update from now
     /// on is atomic.
     #[cold]
@@ -147,6 +181,16 @@ impl BiasedWord {
         loop {
             match owner {
                 SHARED => return,
+                UNCLAIMED => {
+                    // Nobody can be inside a plain update: share it outright.
+                    match self
+                        .owner
+                        .compare_exchange(UNCLAIMED, SHARED, Acquire, Acquire)
+                    {
+                        Ok(_) => return,
+                        Err(actual) => owner = actual,
+                    }
+                }
                 REVOKING => {
                     backoff.snooze();
                     owner = self.owner.load(Acquire);
@@ -291,6 +335,23 @@ mod tests {
         assert!(!w.is_local());
         assert_eq!(w.fetch_add(100, Relaxed), 12);
         assert_eq!(w.load(Relaxed), 112);
+    }
+
+    #[test]
+    fn an_unclaimed_word_goes_to_its_first_updater() {
+        static W: BiasedWord = BiasedWord::unclaimed(5);
+        assert!(!W.is_local());
+        assert_eq!(W.load(Relaxed), 5); // loads claim nothing
+        std::thread::spawn(|| {
+            assert_eq!(W.fetch_add(1, Relaxed), 5);
+            assert_eq!(W.is_local(), bias_supported());
+        })
+        .join()
+        .unwrap();
+        assert!(!W.is_local());
+        assert_eq!(W.fetch_add(1, Relaxed), 6); // revokes the other thread's claim
+        assert!(W.is_shared());
+        assert_eq!(W.load(Relaxed), 7);
     }
 
     /// The owner keeps updating while other threads start to: every update lands exactly
