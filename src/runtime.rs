@@ -210,7 +210,13 @@ fn install_budget_hooks() {
         // on that thread.
         unsafe { weft_channel::coop::set_budget_cell(weft_executor::coop::budget_cell) };
         weft_channel::coop::set_runtime_check(weft_executor::in_runtime);
+        // The origin must come before any time a runtime reports, or a paused clock's first
+        // readings would saturate to 0 (its base is the real time when it was built, below).
+        clock_origin();
         weft_channel::set_default_clock(std::sync::Arc::new(WeftClock));
+        // Registering for `membarrier` is quick while the process has one thread, and waits
+        // for an RCU grace period later: do it now rather than at the first channel or lock.
+        weft_channel::prepare_fences();
     });
 }
 

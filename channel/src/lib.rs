@@ -120,3 +120,22 @@ pub use rwlock::{
 pub use semaphore::{
     AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
+
+/// Sets up, now, the process-wide fence that bounded `mpsc` channels and biased state words
+/// use (see the crate docs), and returns whether it is `membarrier` (Linux) rather than
+/// `fence(SeqCst)`.
+///
+/// Otherwise this happens at the first bounded channel or the first lock. On Linux it
+/// registers the process for `membarrier`, which is quick while the process has one thread
+/// but waits for an RCU grace period once it has several (8 ms measured here): a runtime calls
+/// this when it is built, usually before it starts any thread. Calling it again is free.
+///
+/// # Examples
+///
+/// ```
+/// let membarrier = weft_channel::prepare_fences();
+/// assert_eq!(weft_channel::prepare_fences(), membarrier);
+/// ```
+pub fn prepare_fences() -> bool {
+    util::membarrier_available()
+}

@@ -64,12 +64,10 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use std::task::{Context, Poll, Waker};
 
-use parking_lot::Mutex;
-
 use super::chan::{Park, Pop, RxBits, RxCore, RxWaker};
 use super::error::TrySendError;
 use crate::notify::Notify;
-use crate::util::{AsymFence, BiasedWord, Key, WaitList, WakeList};
+use crate::util::{AsymFence, BiasedLock, BiasedWord, Key, WaitList, WakeList};
 
 /// The receiver is closed or dropped: sends fail. Set once.
 const RX_CLOSED: u64 = 1 << 0;
@@ -155,7 +153,7 @@ pub(crate) struct Ring<T> {
     /// Orders the receiver's store of `released` before its check for waiting senders.
     fence: AsymFence,
     rx_waker: RxWaker,
-    send_waiters: Mutex<WaitList<SendWaiter>>,
+    send_waiters: BiasedLock<WaitList<SendWaiter>>,
     /// Live `Sender`s (permits borrow or own a `Sender`, so they count too). The last one to
     /// go sets `TX_GONE`; never goes back up from 0 (see `chan::try_upgrade`).
     pub(crate) tx_count: AtomicUsize,
@@ -188,7 +186,7 @@ impl<T> Ring<T> {
             released: AtomicUsize::new(0),
             fence: AsymFence::new(),
             rx_waker: RxWaker::new(),
-            send_waiters: Mutex::new(WaitList::new()),
+            send_waiters: BiasedLock::new(WaitList::new()),
             tx_count: AtomicUsize::new(1),
             weak_count: AtomicUsize::new(0),
             closed_notify: Notify::new(),

@@ -46,6 +46,7 @@
 //! kernel, which synchronise. The owner must not update a word from a signal handler that
 //! interrupted an update of that word (the channels are not async-signal-safe anyway).
 
+use std::cell::UnsafeCell;
 use std::sync::atomic::{compiler_fence, fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::atomic::{Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
 
@@ -240,6 +241,16 @@ impl BiasedWord {
         result
     }
 
+    /// As [`AtomicU64::store`].
+    #[inline(always)]
+    pub(crate) fn store(&self, value: u64, order: Ordering) {
+        if self.begin_local() {
+            self.local_rmw(|_| value);
+        } else {
+            self.word.store(value, order);
+        }
+    }
+
     /// As [`AtomicU64::fetch_or`].
     #[inline(always)]
     pub(crate) fn fetch_or(&self, bits: u64, order: Ordering) -> u64 {
@@ -301,6 +312,96 @@ impl std::fmt::Debug for BiasedWord {
     }
 }
 
+/// A spin lock on a [`BiasedWord`], for the short critical sections of wait lists: on the
+/// thread that made it, until another thread takes it, locking and unlocking are plain loads
+/// and stores. Under contention it spins briefly, then yields the thread (the holder may have
+/// been preempted); critical sections never wait for anything.
+pub(crate) struct BiasedLock<T> {
+    /// 0: free; 1: held.
+    word: BiasedWord,
+    value: UnsafeCell<T>,
+}
+
+// SAFETY: the lock hands out `&mut T` to one holder at a time (the word's acquire CAS and
+// release store order the holders), so sharing the lock moves `T` between threads.
+unsafe impl<T: Send> Send for BiasedLock<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for BiasedLock<T> {}
+
+impl<T> BiasedLock<T> {
+    pub(crate) fn new(value: T) -> Self {
+        BiasedLock {
+            word: BiasedWord::new(0),
+            value: UnsafeCell::new(value),
+        }
+    }
+
+    /// Takes the lock, spinning (then yielding) while another thread holds it.
+    #[inline]
+    pub(crate) fn lock(&self) -> BiasedLockGuard<'_, T> {
+        if self
+            .word
+            .compare_exchange_weak(0, 1, Acquire, Relaxed)
+            .is_err()
+        {
+            self.lock_contended();
+        }
+        BiasedLockGuard { lock: self }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn lock_contended(&self) {
+        let mut backoff = Backoff::new();
+        loop {
+            if self.word.load(Relaxed) == 0
+                && self
+                    .word
+                    .compare_exchange_weak(0, 1, Acquire, Relaxed)
+                    .is_ok()
+            {
+                return;
+            }
+            backoff.snooze();
+        }
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for BiasedLock<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BiasedLock")
+            .field("held", &(self.word.load(Relaxed) != 0))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Holds a [`BiasedLock`]; unlocks on drop (also on unwind).
+pub(crate) struct BiasedLockGuard<'a, T> {
+    lock: &'a BiasedLock<T>,
+}
+
+impl<T> std::ops::Deref for BiasedLockGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: we hold the lock: nobody else accesses the value.
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<T> std::ops::DerefMut for BiasedLockGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: we hold the lock: nobody else accesses the value.
+        unsafe { &mut *self.lock.value.get() }
+    }
+}
+
+impl<T> Drop for BiasedLockGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        self.lock.word.store(0, Release);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,6 +453,34 @@ mod tests {
         assert_eq!(W.fetch_add(1, Relaxed), 6); // revokes the other thread's claim
         assert!(W.is_shared());
         assert_eq!(W.load(Relaxed), 7);
+    }
+
+    /// Mutual exclusion across threads, while the first thread's bias is revoked.
+    #[test]
+    fn the_lock_excludes_across_threads() {
+        let (threads, iters) = if cfg!(miri) { (2, 20) } else { (3, 5_000) };
+        let lock = Arc::new(BiasedLock::new((0usize, false)));
+        {
+            let mut g = lock.lock(); // this thread owns the word
+            g.0 += 1;
+        }
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let lock = Arc::clone(&lock);
+                std::thread::spawn(move || {
+                    for _ in 0..iters {
+                        let mut g = lock.lock();
+                        assert!(!g.1, "two holders at once");
+                        g.1 = true;
+                        g.0 += 1;
+                        std::hint::spin_loop();
+                        g.1 = false;
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().for_each(|h| h.join().unwrap());
+        assert_eq!(lock.lock().0, 1 + threads * iters);
     }
 
     /// The owner keeps updating while other threads start to: every update lands exactly

@@ -4,8 +4,8 @@ mod biased;
 mod fence;
 mod wait_list;
 
-pub(crate) use biased::BiasedWord;
-pub(crate) use fence::AsymFence;
+pub(crate) use biased::{BiasedLock, BiasedWord};
+pub(crate) use fence::{membarrier_available, AsymFence};
 pub(crate) use wait_list::{Key, WaitList};
 
 use std::mem::MaybeUninit;
