@@ -14,8 +14,12 @@
 //! * `oneshot`, `tokio_oneshot`: 100,000 times, create a oneshot (weft's or tokio's), send
 //!   from a spawned task, await it (the `oneshot` bench).
 //!
+//! * `queue`: the `weft` workload over weft's asyncio-style `Queue` (maxsize 1,024 or
+//!   `capacity`; the consumer stops after `MESSAGES` gets).
 //! * `mutex`, `tokio_mutex`: 1,000,000 times, lock and unlock an uncontended async mutex
 //!   (weft's or tokio's) from one task.
+//! * `mutex_contended`, `tokio_mutex_contended`: two tasks take turns, 1,000,000 locks in
+//!   all; each holds the lock across a `yield_now`, so every lock waits in the queue.
 //!
 //! Prints ns per message (per round trip for `ping_pong`) for each round on stderr.
 
@@ -121,6 +125,27 @@ macro_rules! oneshot_loop {
     };
 }
 
+async fn queue_throughput(cap: usize) {
+    let q = weft::Queue::new(cap);
+    let producer = weft::spawn({
+        let q = q.clone();
+        async move {
+            for i in 0..MESSAGES {
+                q.put(i).await;
+            }
+        }
+    });
+    let consumer = weft::spawn(async move {
+        let mut sum = 0u64;
+        for _ in 0..MESSAGES {
+            sum = sum.wrapping_add(q.get().await);
+        }
+        sum
+    });
+    producer.await.unwrap();
+    black_box(consumer.await.unwrap());
+}
+
 /// Lock and unlock an uncontended mutex `MESSAGES` times.
 macro_rules! mutex_loop {
     ($mutex:expr) => {{
@@ -132,12 +157,43 @@ macro_rules! mutex_loop {
     }};
 }
 
+/// Two tasks take a mutex `MESSAGES` times in all, yielding while they hold it.
+macro_rules! contended_mutex_loop {
+    ($mutex:expr) => {{
+        let m = std::sync::Arc::new($mutex);
+        let tasks: Vec<_> = (0..2)
+            .map(|_| {
+                let m = m.clone();
+                weft::spawn(async move {
+                    for i in 0..MESSAGES / 2 {
+                        let mut g = m.lock().await;
+                        *g += i;
+                        weft::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        black_box(*m.lock().await);
+    }};
+}
+
 async fn mutexes() {
     mutex_loop!(weft::sync::Mutex::new(0u64));
 }
 
 async fn tokio_mutexes() {
     mutex_loop!(tokio::sync::Mutex::new(0u64));
+}
+
+async fn contended_mutexes() {
+    contended_mutex_loop!(weft::sync::Mutex::new(0u64));
+}
+
+async fn tokio_contended_mutexes() {
+    contended_mutex_loop!(tokio::sync::Mutex::new(0u64));
 }
 
 async fn oneshots() {
@@ -158,14 +214,23 @@ fn main() {
         .next()
         .map_or(CAPACITY, |s| s.parse().expect("capacity: a number"));
     let per = match which.as_str() {
-        "weft" | "kanal" | "weft_threads" | "kanal_threads" | "mutex" | "tokio_mutex" => MESSAGES,
+        "weft"
+        | "kanal"
+        | "weft_threads"
+        | "kanal_threads"
+        | "mutex"
+        | "tokio_mutex"
+        | "queue"
+        | "mutex_contended"
+        | "tokio_mutex_contended" => MESSAGES,
         "ping_pong" => ROUND_TRIPS,
         "oneshot" | "tokio_oneshot" => ONESHOTS,
         other => {
             eprintln!(
                 "mpsc_loop: unknown workload {other:?} \
                  (weft, kanal, weft_threads, kanal_threads, ping_pong, oneshot, \
-                 tokio_oneshot, mutex or tokio_mutex)"
+                 tokio_oneshot, queue, mutex, tokio_mutex, mutex_contended or \
+                 tokio_mutex_contended)"
             );
             std::process::exit(2);
         }
@@ -181,6 +246,9 @@ fn main() {
                 "ping_pong" => ping_pong().await,
                 "oneshot" => oneshots().await,
                 "mutex" => mutexes().await,
+                "queue" => queue_throughput(cap).await,
+                "mutex_contended" => contended_mutexes().await,
+                "tokio_mutex_contended" => tokio_contended_mutexes().await,
                 "tokio_mutex" => tokio_mutexes().await,
                 _ => tokio_oneshots().await,
             }

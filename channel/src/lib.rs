@@ -35,18 +35,21 @@
 //! | `Notify::notify_one` / `notify_waiters` with no waiter | 1 CAS | no | no |
 //! | `broadcast` send / receive | 4 / 2 | `parking_lot` locks | no |
 //! | `watch` send / borrow | 4 / 2 | `parking_lot` `RwLock` | no |
-//! | `Queue` put / get | 2 | `parking_lot` `Mutex` | no (after growth) |
+//! | `Queue` put / get | 2 (0 on its own thread, see below) | a biased spin lock | no (after growth) |
 //!
-//! The CASes of `mpsc`, `Mutex`, `RwLock` and `Semaphore` above are made only once a second
-//! thread has used the value: until then, on the thread that created the channel (for the
-//! locks, the thread that first took them), the state word is updated with a plain load and
-//! store (a *biased* word; another thread's first update revokes the bias for good, with one
-//! `membarrier` call on Linux; see `util/biased.rs`). So two tasks of one runtime exchange
-//! `mpsc` messages, park and wake each other, and take and release locks, with no atomic
-//! read-modify-write (a sender that waits for room still takes the wait list's lock).
+//! The RMWs of `mpsc`, `Mutex`, `RwLock`, `Semaphore` and `Queue` above are made only once a
+//! second thread has used the value: until then, on the thread that created it (for the
+//! semaphore-based locks, the thread that first took them), the state word is updated with
+//! a plain load and store (a *biased* word; another thread's first update revokes the bias
+//! for good, with one `membarrier` call on Linux; see `util/biased.rs`). So two tasks of one
+//! runtime exchange `mpsc` messages, park and wake each other, take and release free locks,
+//! and put to and get from a `Queue`, with no atomic read-modify-write (a task that must wait
+//! still clones its waker).
 //!
-//! Waiting (a full channel, a held lock) goes through a FIFO list of waiters behind a
-//! `parking_lot::Mutex`; wakers are always woken after that lock is released. Every waiting
+//! Waiting (a full channel, a held lock) goes through a FIFO list of waiters behind a lock:
+//! for `mpsc`, the semaphore-based locks and `Queue`, a spin-then-yield lock on a biased word
+//! (its critical sections are a few list operations), elsewhere a `parking_lot::Mutex`.
+//! Wakers are always woken after that lock is released. Every waiting
 //! future is cancel safe and documents it.
 //!
 //! # Cooperative budget

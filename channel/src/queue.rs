@@ -9,9 +9,11 @@
 //!
 //! # Cost and locking
 //!
-//! The items, the counters and the waiting tasks sit behind one `parking_lot::Mutex`: each
-//! operation is one lock and unlock (2 atomic RMWs uncontended), and no allocation once the
-//! buffer has grown. Wakers are woken after the lock is released. For a lock-free hand-off
+//! The items, the counters and the waiting tasks sit behind one lock: each operation is one
+//! lock and unlock (2 atomic RMWs uncontended, none on the thread that made the queue until
+//! another thread uses it: the lock's word is biased, see the crate docs), and no allocation
+//! once the buffer has grown. Under contention from other threads the lock spins briefly, then
+//! yields the thread. Wakers are woken after the lock is released. For a lock-free hand-off
 //! between tasks use [`mpsc`](crate::mpsc).
 //!
 //! # Examples
@@ -49,10 +51,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use parking_lot::Mutex;
-
 use crate::coop::ready_budget;
-use crate::util::{Key, WaitList, WakeList};
+use crate::util::{BiasedLock, Key, WaitList, WakeList};
 
 mod sealed {
     pub trait Sealed {}
@@ -203,7 +203,7 @@ struct State<D> {
 
 struct Shared<D> {
     maxsize: usize,
-    state: Mutex<State<D>>,
+    state: BiasedLock<State<D>>,
 }
 
 /// Serves the first waiter of `list` (detaches it, marks it notified) and collects its waker.
@@ -269,7 +269,7 @@ impl<T, D: Discipline<T>> BaseQueue<T, D> {
         BaseQueue {
             shared: Arc::new(Shared {
                 maxsize,
-                state: Mutex::new(state),
+                state: BiasedLock::new(state),
             }),
             _items: PhantomData,
         }

@@ -24,10 +24,8 @@ use std::sync::atomic::{Ordering, Ordering::AcqRel, Ordering::Acquire};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use parking_lot::{Mutex, MutexGuard};
-
 use crate::coop::ready_budget;
-use crate::util::{BiasedWord, Key, WaitList, WakeList};
+use crate::util::{BiasedLock, BiasedLockGuard, BiasedWord, Key, WaitList, WakeList};
 
 /// The queue holds at least one waiter. Only changed under the lock.
 const WAITERS: usize = 1;
@@ -124,9 +122,9 @@ impl std::error::Error for TryAcquireError {}
 ///
 /// Uncontended, acquiring and releasing are one CAS each, with no lock and no allocation;
 /// on the first thread to use the semaphore, until another thread does, not even that (a plain
-/// load and store, see the crate docs). Tasks that must wait queue in FIFO order; while any task waits, new arrivals queue behind
-/// it even if enough permits are free for them, so a large [`acquire_many`](Self::acquire_many)
-/// is never starved.
+/// load and store, see the crate docs). Tasks that must wait queue in FIFO order; while any
+/// task waits, new arrivals queue behind it even if enough permits are free for them, so a
+/// large [`acquire_many`](Self::acquire_many) is never starved.
 ///
 /// # Examples
 ///
@@ -145,7 +143,7 @@ impl std::error::Error for TryAcquireError {}
 #[derive(Debug)]
 pub struct Semaphore {
     state: State,
-    waiters: Mutex<WaitList<Waiter>>,
+    waiters: BiasedLock<WaitList<Waiter>>,
 }
 
 impl Semaphore {
@@ -172,7 +170,7 @@ impl Semaphore {
         );
         Semaphore {
             state: State::new(permits << PERMIT_SHIFT),
-            waiters: Mutex::new(WaitList::new()),
+            waiters: BiasedLock::unclaimed(WaitList::new()),
         }
     }
 
@@ -655,7 +653,7 @@ impl Drop for AcquireFut<'_> {
         let sem = self.sem;
         let mut wakers = WakeList::new();
         {
-            let mut waiters: MutexGuard<'_, WaitList<Waiter>> = sem.waiters.lock();
+            let mut waiters: BiasedLockGuard<'_, WaitList<Waiter>> = sem.waiters.lock();
             let w = waiters.remove(key).expect("waiter entry vanished");
             // Queued: give back what was assigned so far; Granted: all of it (we will never
             // use it). Either way the next waiters are served. Closed: nothing is held.

@@ -382,7 +382,8 @@ fn metrics_of_a_known_workload(debug: bool) {
     }
     assert!(m.max_run_queue_depth >= 10);
     assert_eq!(m.run_queue_depth, 0);
-    assert!(m.parks >= 1);
+    // Not `parks`: whether the runtime parks for the remote wake depends on whether the other
+    // thread wakes the task before the run queue empties (it failed under a loaded machine).
 }
 
 /// Sampling is exact: spawns and wakes number 0, 128, 256, ... of each kind are stamped, and

@@ -26,13 +26,13 @@
 //! the channel: there each of them is a plain load and store instead, until another thread
 //! first updates the word and revokes the bias for good (one `membarrier` call on Linux; see
 //! `util/biased.rs`). So between two tasks of one runtime a message, and a park and wake,
-//! cost no atomic read-modify-write (a sender that waits for room still takes the wait
-//! list's lock).
+//! cost no atomic read-modify-write (a sender that waits for room still clones its waker and
+//! runs a fence).
 //!
 //! When the receiver is asleep (the common case between two tasks on one thread), its park
 //! is one more CAS (its waker stays registered: no clone), and the send that wakes it pays
 //! no more RMWs, only `wake_by_ref` (see `chan.rs`). When senders queue on a full bounded
-//! channel, they wait in a FIFO list behind a `parking_lot::Mutex` (slow path only); the
+//! channel, they wait in a FIFO list behind a biased spin lock (slow path only); the
 //! sender that starts the queue also pays a `membarrier` call on Linux, so that the receiver
 //! needs no fence per message (see `ring.rs`).
 //!

@@ -336,6 +336,14 @@ impl<T> BiasedLock<T> {
         }
     }
 
+    /// A lock owned by the first thread that takes it (for `const` constructors).
+    pub(crate) const fn unclaimed(value: T) -> Self {
+        BiasedLock {
+            word: BiasedWord::unclaimed(0),
+            value: UnsafeCell::new(value),
+        }
+    }
+
     /// Takes the lock, spinning (then yielding) while another thread holds it.
     #[inline]
     pub(crate) fn lock(&self) -> BiasedLockGuard<'_, T> {

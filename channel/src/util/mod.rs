@@ -4,7 +4,7 @@ mod biased;
 mod fence;
 mod wait_list;
 
-pub(crate) use biased::{BiasedLock, BiasedWord};
+pub(crate) use biased::{BiasedLock, BiasedLockGuard, BiasedWord};
 pub(crate) use fence::{membarrier_available, AsymFence};
 pub(crate) use wait_list::{Key, WaitList};
 
