@@ -7,6 +7,8 @@
 //! where no other thread ever looks. So the word starts *owned* by the thread that made it,
 //! which updates it with a plain load and store; the first time another thread needs to
 //! update it, the bias is revoked for good and from then on everybody uses atomic RMWs.
+//! `Semaphore` (so `Mutex` and `RwLock`) keeps its state in one too, and [`BiasedLock`], a
+//! spin lock on such a word, guards the wait lists of `mpsc`, `Semaphore` and `Queue`.
 //!
 //! # The protocol
 //!
@@ -64,7 +66,7 @@ const UNCLAIMED: usize = usize::MAX - 1;
 /// another thread makes one (see the module docs).
 pub(crate) struct BiasedWord {
     word: AtomicU64,
-    /// The owning thread's name, `REVOKING` or `SHARED`.
+    /// The owning thread's name, `UNCLAIMED`, `REVOKING` or `SHARED`.
     owner: AtomicUsize,
     /// The owner is inside an update. Written by the owner thread only.
     busy: AtomicBool,
