@@ -49,9 +49,9 @@ static HOOK: OnceLock<fn(&mut Context<'_>) -> Poll<()>> = OnceLock::new();
 /// Installs the executor's budget function.
 ///
 /// `hook` is called at the start of every poll of a receive-side future (and of a waiting
-/// send or an acquisition, see the module docs). It returns `Ready(())` when the task may go on, or — once the
-/// task's budget is spent — wakes the task itself and returns `Pending`; the future then
-/// returns `Pending` without doing any work.
+/// send or an acquisition, see the module docs). It returns `Ready(())` when the task may go
+/// on, or — once the task's budget is spent — wakes the task itself and returns `Pending`; the
+/// future then returns `Pending` without doing any work.
 /// Outside a task of that executor the hook must return `Ready(())`.
 ///
 /// The first hook installed stays for the life of the process; later calls are ignored and

@@ -87,6 +87,22 @@ fn light() {
     }
 }
 
+/// The `fetch_*` methods: the plain update `$local` on the owner thread while biased, else
+/// the `AtomicU64` method of the same name.
+macro_rules! biased_rmw {
+    ($($(#[$doc:meta])* $name:ident($arg:ident) => $local:expr;)*) => {$(
+        $(#[$doc])*
+        #[inline(always)]
+        pub(crate) fn $name(&self, $arg: u64, order: Ordering) -> u64 {
+            if self.begin_local() {
+                self.local_rmw($local)
+            } else {
+                self.word.$name($arg, order)
+            }
+        }
+    )*};
+}
+
 impl BiasedWord {
     /// A word holding `value`, owned by the calling thread where biasing is supported.
     pub(crate) fn new(value: u64) -> Self {
@@ -253,44 +269,15 @@ impl BiasedWord {
         }
     }
 
-    /// As [`AtomicU64::fetch_or`].
-    #[inline(always)]
-    pub(crate) fn fetch_or(&self, bits: u64, order: Ordering) -> u64 {
-        if self.begin_local() {
-            self.local_rmw(|v| v | bits)
-        } else {
-            self.word.fetch_or(bits, order)
-        }
-    }
-
-    /// As [`AtomicU64::fetch_and`].
-    #[inline(always)]
-    pub(crate) fn fetch_and(&self, bits: u64, order: Ordering) -> u64 {
-        if self.begin_local() {
-            self.local_rmw(|v| v & bits)
-        } else {
-            self.word.fetch_and(bits, order)
-        }
-    }
-
-    /// As [`AtomicU64::fetch_add`] (wrapping).
-    #[inline(always)]
-    pub(crate) fn fetch_add(&self, n: u64, order: Ordering) -> u64 {
-        if self.begin_local() {
-            self.local_rmw(|v| v.wrapping_add(n))
-        } else {
-            self.word.fetch_add(n, order)
-        }
-    }
-
-    /// As [`AtomicU64::fetch_sub`] (wrapping).
-    #[inline(always)]
-    pub(crate) fn fetch_sub(&self, n: u64, order: Ordering) -> u64 {
-        if self.begin_local() {
-            self.local_rmw(|v| v.wrapping_sub(n))
-        } else {
-            self.word.fetch_sub(n, order)
-        }
+    biased_rmw! {
+        /// As [`AtomicU64::fetch_or`].
+        fetch_or(bits) => |v| v | bits;
+        /// As [`AtomicU64::fetch_and`].
+        fetch_and(bits) => |v| v & bits;
+        /// As [`AtomicU64::fetch_add`] (wrapping).
+        fetch_add(n) => |v| v.wrapping_add(n);
+        /// As [`AtomicU64::fetch_sub`] (wrapping).
+        fetch_sub(n) => |v| v.wrapping_sub(n);
     }
 
     /// Whether the calling thread would update the word with plain stores (for tests).
