@@ -26,4 +26,4 @@ pub mod signal;
 mod sys;
 
 pub use driver::{AutoAdvanceGuard, Driver, Handle};
-pub use io::EnterGuard;
+pub use io::{EnterGuard, Interest, Ready};

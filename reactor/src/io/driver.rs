@@ -27,7 +27,10 @@ use std::io;
 use std::rc::Rc;
 use std::task::Waker;
 
-use super::scheduled::{ready_from_event, ScheduledIo, READ, WRITE};
+use super::interest::Ready;
+#[cfg(test)]
+use super::interest::READABLE;
+use super::scheduled::{ready_from_event, ScheduledIo};
 
 /// Bits of a token holding the slot index; the generation takes the rest.
 const INDEX_BITS: u32 = usize::BITS / 2;
@@ -132,7 +135,8 @@ impl Drop for IoDriver {
             .collect();
         let mut wakers = Vec::new();
         for io in &live {
-            io.set_ready(READ | WRITE, &mut wakers);
+            // Every bit: every waiter, whatever its interest, is woken.
+            io.set_ready(Ready::ALL.bits(), &mut wakers);
         }
         drop(live);
         wakers.into_iter().for_each(Waker::wake);
@@ -267,13 +271,13 @@ mod tests {
         let driver = IoDriver::new(poll.registry().try_clone().unwrap());
         let handle = driver.handle().clone();
         let (mut a, _b) = mio::net::UnixStream::pair().unwrap();
-        let (t1, _io) = handle.register_source(&mut a, READ).unwrap();
+        let (t1, _io) = handle.register_source(&mut a, READABLE).unwrap();
         assert!(t1.0 != 0 && t1.0 != usize::MAX);
         assert!(handle.inner.lookup(t1).is_some());
         handle.deregister(&mut a).unwrap();
         assert!(handle.release(t1).is_some());
         assert!(handle.release(t1).is_none());
-        let (t2, _io) = handle.register_source(&mut a, READ).unwrap();
+        let (t2, _io) = handle.register_source(&mut a, READABLE).unwrap();
         assert_eq!(t1.0 & INDEX_MASK, t2.0 & INDEX_MASK, "the slot is reused");
         assert_ne!(t1, t2, "with a new generation");
         assert!(
