@@ -179,6 +179,7 @@ where
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::select::{Biased, Rotate};
     pub use futures_util::future::{maybe_done, try_maybe_done};
     pub use std::future::poll_fn;
 }
@@ -205,7 +206,8 @@ pub use wait::{as_completed, shield, wait, AsCompleted, ReturnWhen, Shield, Wait
 /// ```
 #[doc(inline)]
 pub use weft_macros::main;
-pub use weft_macros::select;
+#[doc(hidden)]
+pub use weft_macros::select as __select;
 /// Makes an `async fn` a test on a fresh weft runtime; see the macro's own page.
 ///
 /// A function that is not `async` is refused at compile time:
