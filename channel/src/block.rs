@@ -48,9 +48,10 @@ thread_local! {
 #[track_caller]
 pub(crate) fn block_on<F: Future>(what: &str, fut: F) -> F::Output {
     if crate::coop::in_runtime() {
+        // The first sentence is tokio's, so that code (and tests) expecting it match.
         panic!(
-            "`{what}` called from inside a weft runtime: this would block the runtime's \
-             thread (use `.await` instead)"
+            "Cannot block the current thread from within a runtime: `{what}` called from \
+             inside a weft runtime would block the runtime's thread (use `.await` instead)"
         );
     }
     // `try_with` fails only while this thread's locals are being destroyed.

@@ -23,12 +23,13 @@ fn enter_runtime() {
     IN_RUNTIME.with(|f| f.set(true));
 }
 
-const RECV_MSG: &str = "`blocking_recv` called from inside a weft runtime: this would block the \
-                        runtime's thread (use `.await` instead)";
+const RECV_MSG: &str = "Cannot block the current thread from within a runtime: `blocking_recv` \
+                        called from inside a weft runtime would block the runtime's thread (use \
+                        `.await` instead)";
 
 #[test]
 #[should_panic(
-    expected = "`blocking_send` called from inside a weft runtime: this would block the runtime's thread (use `.await` instead)"
+    expected = "Cannot block the current thread from within a runtime: `blocking_send` called from inside a weft runtime would block the runtime's thread (use `.await` instead)"
 )]
 fn mpsc_blocking_send_panics() {
     enter_runtime();
@@ -38,7 +39,7 @@ fn mpsc_blocking_send_panics() {
 
 #[test]
 #[should_panic(
-    expected = "`blocking_recv` called from inside a weft runtime: this would block the runtime's thread (use `.await` instead)"
+    expected = "Cannot block the current thread from within a runtime: `blocking_recv` called from inside a weft runtime would block the runtime's thread (use `.await` instead)"
 )]
 fn mpsc_blocking_recv_panics() {
     enter_runtime();

@@ -188,13 +188,15 @@ fn parse_options(kind: Kind, attr: TokenStream) -> Result<Options, TokenStream> 
                     ))
                 }
             },
-            other => return Err(error(
-                key.span(),
-                &format!(
+            other => {
+                return Err(error(
+                    key.span(),
+                    &format!(
                     "unknown option `{other}`: #[{}] takes `flavor`, `start_paused` and `crate`",
                     kind.name()
                 ),
-            )),
+                ))
+            }
         }
     }
     Ok(options)

@@ -193,6 +193,17 @@ impl<T> WaitList<T> {
         Some(self.release(key.index))
     }
 
+    /// Like [`detach_front`](Self::detach_front), from the back of the list.
+    pub(crate) fn detach_back(&mut self) -> Option<&mut T> {
+        match self.tail {
+            NIL => None,
+            tail => {
+                self.unlink(tail);
+                self.entries[tail as usize].value.as_mut()
+            }
+        }
+    }
+
     /// Detaches the entry at the front: it leaves the FIFO order but its slot (and key) stay
     /// until its owner calls [`remove`](Self::remove). Returns the entry to be marked.
     pub(crate) fn detach_front(&mut self) -> Option<&mut T> {
