@@ -91,8 +91,52 @@ pub mod metrics {
 
 /// Tasks: spawning with options, handles, ids and names (tokio's `tokio::task`).
 pub mod task {
+    pub use crate::local::{LocalEnterGuard, LocalSet};
     pub use crate::JoinSet;
     pub use weft_executor::task::*;
+
+    /// Spawns `fut` on the current runtime (tokio's `spawn_local`: every weft task is local).
+    ///
+    /// # Panics
+    ///
+    /// If no weft runtime is running on this thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// weft::run(async {
+    ///     let rc = std::rc::Rc::new(1);
+    ///     assert_eq!(weft::task::spawn_local(async move { *rc }).await.unwrap(), 1);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<F: std::future::Future + 'static>(
+        fut: F,
+    ) -> weft_executor::JoinHandle<F::Output> {
+        crate::spawn(fut)
+    }
+
+    /// The cooperative budget (tokio's `task::coop`): weft's own I/O, channel and timer
+    /// futures spend one unit per operation and return `Pending` once when it runs out.
+    pub mod coop {
+        pub use weft_executor::coop::{has_budget_remaining, unconstrained, Unconstrained};
+
+        /// Spends one unit of the task's budget, yielding first if it is spent (tokio's
+        /// `consume_budget`): call it in a loop that does no other resource operation.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// weft::run(async {
+        ///     for _ in 0..1000 {
+        ///         weft::task::coop::consume_budget().await; // yields now and then
+        ///     }
+        /// });
+        /// ```
+        pub async fn consume_budget() {
+            std::future::poll_fn(weft_executor::coop::poll_proceed).await
+        }
+    }
 }
 
 /// Runs `fut` to completion on a new runtime on this thread and returns its output
@@ -188,6 +232,7 @@ pub mod __private {
 // the macros.
 mod current;
 mod join_set;
+mod local;
 mod select;
 mod task_group;
 mod wait;

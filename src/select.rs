@@ -143,7 +143,9 @@ macro_rules! __join {
         $crate::__join!(@munch [$($mode)*] ($($before)* _) ($($acc)* [($($before)*) $fut]) $($rest)*)
     };
     (@munch [$order:ident $kind:ident] ($($all:tt)*) ($([($($skip:tt)*) $fut:expr])*)) => {{
-        let mut __futs = ($($crate::__private::maybe_done($fut),)*);
+        let mut __futs = ($($crate::__private::maybe_done(
+            ::core::future::IntoFuture::into_future($fut),
+        ),)*);
         let __futs = &mut __futs;
         let mut __turn = $crate::__join!(@turn $order);
         $crate::__private::poll_fn(move |__cx| {

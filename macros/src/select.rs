@@ -234,6 +234,7 @@ fn generate(select: Select) -> TokenStream {
     let variants: Vec<String> = (0..n).map(|b| format!("_{b}(__WeftT{b}),")).collect();
     let mut conds = String::new();
     let mut futs = String::new();
+    let mut into_futs = String::new();
     let mut poll_arms = String::new();
     let mut out_arms = String::new();
     for (b, branch) in select.branches.into_iter().enumerate() {
@@ -242,7 +243,10 @@ fn generate(select: Select) -> TokenStream {
             conds += &format!("if !(${c}) {{ __weft_disabled |= 1 << {b}; }}\n");
         }
         let f = arg(stream(&branch.fut));
-        futs += &format!("::core::future::IntoFuture::into_future(${f}),\n");
+        // The futures as written go in a tuple first: a temporary borrowed there
+        // (`&mut ready(())`) lives to the end of the block, as in a `let`.
+        futs += &format!("${f},\n");
+        into_futs += &format!("::core::future::IntoFuture::into_future(__weft_raw.{b}),\n");
         let check = arg(clean_pattern(stream(&branch.pat)));
         poll_arms += &format!(
             "{b} => {{
@@ -283,10 +287,12 @@ fn generate(select: Select) -> TokenStream {
     let src = format!(
         "{{
             enum __WeftOut<{tp}> {{ {variants} Disabled }}
-            let __weft_out = {{
+            #[allow(unused_mut)]
+            let mut __weft_out = {{
                 let mut __weft_disabled: {mask} = 0;
                 {conds}
-                let mut __weft_futs = ({futs});
+                let __weft_raw = ({futs});
+                let mut __weft_futs = ({into_futs});
                 let __weft_futs = &mut __weft_futs;
                 let __weft_disabled = &mut __weft_disabled;
                 ::core::future::poll_fn(move |__weft_cx: &mut ::core::task::Context<'_>| {{
