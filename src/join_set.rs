@@ -259,6 +259,23 @@ impl<T: 'static> JoinSet<T> {
         abort
     }
 
+    /// Spawns `fut` on the runtime of `handle` as a task of the set (see
+    /// [`Handle::spawn`](crate::runtime::Handle::spawn)).
+    ///
+    /// # Panics
+    ///
+    /// As [`Handle::spawn`](crate::runtime::Handle::spawn).
+    #[track_caller]
+    pub fn spawn_on<F>(&mut self, fut: F, handle: &crate::runtime::Handle) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        let handle = handle.spawn(fut);
+        let abort = handle.abort_handle();
+        self.tasks.push(IdHandle(handle));
+        abort
+    }
+
     /// Like [`spawn`](JoinSet::spawn), with the options of `builder` (a name, a priority).
     ///
     /// # Panics

@@ -21,7 +21,7 @@
 
 pub mod fs;
 mod gather;
-mod runtime;
+pub mod runtime;
 
 use std::future::Future;
 

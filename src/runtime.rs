@@ -1,6 +1,10 @@
-//! The facade's runtime: the executor wired to its driver.
+//! The runtime (tokio's `tokio::runtime`): the executor wired to its driver, its
+//! [`Builder`], and [`Handle`].
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::Future;
+use std::rc::{Rc, Weak};
 
 use weft_executor::JoinHandle;
 use weft_reactor::Driver;
@@ -19,9 +23,12 @@ use weft_timer::driver::Timer;
 /// ```
 pub struct Runtime {
     /// `None` only while dropping (the executor shuts down inside the driver's context).
-    inner: Option<weft_executor::Runtime>,
+    /// Shared with this thread's registry (weakly), for [`Handle`].
+    inner: Option<Rc<weft_executor::Runtime>>,
     /// Enters the driver's I/O and timer context on this thread.
     handle: weft_reactor::Handle,
+    /// What [`Runtime::handle`] lends.
+    rt_handle: Handle,
 }
 
 /// Configures a [`Runtime`].
@@ -42,6 +49,33 @@ impl Builder {
     /// The default configuration.
     pub fn new() -> Builder {
         Builder::default()
+    }
+
+    /// tokio's name for [`new`](Builder::new): every weft runtime runs on the current thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = weft::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 }), 1);
+    /// ```
+    pub fn new_current_thread() -> Builder {
+        Builder::new()
+    }
+
+    /// Accepted for tokio's sake: weft's I/O and timer drivers are always on.
+    pub fn enable_all(self) -> Builder {
+        self
+    }
+
+    /// Accepted for tokio's sake: weft's I/O driver is always on.
+    pub fn enable_io(self) -> Builder {
+        self
+    }
+
+    /// Accepted for tokio's sake: weft's timer is always on.
+    pub fn enable_time(self) -> Builder {
+        self
     }
 
     /// How many resource operations a task may do per poll before it must yield
@@ -152,9 +186,20 @@ impl Builder {
         install_budget_hooks();
         let driver = Driver::with_timer(Timer::new(self.start_paused))?;
         let handle = driver.handle();
+        let exec = Rc::new(self.exec.build_with_park(driver));
+        REGISTRY.with(|r| {
+            let mut r = r.borrow_mut();
+            r.retain(|_, (rt, _)| rt.strong_count() > 0);
+            r.insert(exec.id(), (Rc::downgrade(&exec), handle.clone()));
+        });
+        let rt_handle = Handle {
+            id: exec.id(),
+            thread: std::thread::current().id(),
+        };
         Ok(Runtime {
-            inner: Some(self.exec.build_with_park(driver)),
+            inner: Some(exec),
             handle,
+            rt_handle,
         })
     }
 }
@@ -163,14 +208,23 @@ thread_local! {
     /// The driver handle of the facade runtime running on this thread (set by `block_on`).
     static CURRENT: std::cell::RefCell<Option<weft_reactor::Handle>> =
         const { std::cell::RefCell::new(None) };
+    /// The id of the runtime entered on this thread (by `block_on` or `enter`), for
+    /// `Handle::current`.
+    static CURRENT_ID: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+    /// This thread's runtimes by id, for `Handle`s (which are `Send`, so hold only the id).
+    static REGISTRY: RefCell<HashMap<u64, (Weak<weft_executor::Runtime>, weft_reactor::Handle)>> =
+        RefCell::new(HashMap::new());
 }
 
-/// Sets `CURRENT` for the duration of a `block_on`.
-struct Current(Option<weft_reactor::Handle>);
+/// Sets `CURRENT` and `CURRENT_ID` for the duration of a `block_on` or an `enter`.
+struct Current(Option<weft_reactor::Handle>, Option<u64>);
 
 impl Current {
-    fn enter(handle: &weft_reactor::Handle) -> Current {
-        Current(CURRENT.with(|c| c.replace(Some(handle.clone()))))
+    fn enter(handle: &weft_reactor::Handle, id: u64) -> Current {
+        Current(
+            CURRENT.with(|c| c.replace(Some(handle.clone()))),
+            CURRENT_ID.with(|c| c.replace(Some(id))),
+        )
     }
 }
 
@@ -178,6 +232,7 @@ impl Drop for Current {
     fn drop(&mut self) {
         let prev = self.0.take();
         CURRENT.with(|c| *c.borrow_mut() = prev);
+        CURRENT_ID.with(|c| c.set(self.1));
     }
 }
 
@@ -266,8 +321,38 @@ impl Runtime {
     #[track_caller]
     pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
         let _enter = self.handle.enter();
-        let _current = Current::enter(&self.handle);
+        let _current = Current::enter(&self.handle, self.exec().id());
         self.exec().block_on(fut)
+    }
+
+    /// A [`Handle`] to this runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new().unwrap();
+    /// let h = rt.handle().spawn(async { 5 });
+    /// assert_eq!(rt.block_on(h).unwrap(), 5);
+    /// ```
+    pub fn handle(&self) -> &Handle {
+        &self.rt_handle
+    }
+
+    /// Makes this runtime the current one on this thread until the guard drops, so that
+    /// [`Handle::current`] finds it outside `block_on`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new().unwrap();
+    /// let _guard = rt.enter();
+    /// assert_eq!(weft::runtime::Handle::current().id(), rt.handle().id());
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _current: Current::enter(&self.handle, self.exec().id()),
+            _runtime: std::marker::PhantomData,
+        }
     }
 
     /// A snapshot of the runtime's metrics (zero unless built with [`Builder::metrics`]).
@@ -287,18 +372,163 @@ impl Runtime {
     }
 }
 
+/// Guard of [`Runtime::enter`]: the runtime stays current until it drops.
+#[must_use = "the runtime is current only while the guard lives"]
+pub struct EnterGuard<'a> {
+    _current: Current,
+    _runtime: std::marker::PhantomData<&'a Runtime>,
+}
+
+impl std::fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+/// A handle to a runtime (tokio's `runtime::Handle`): `Send` and cheap to clone.
+///
+/// A weft runtime and its tasks belong to the thread that built it, so a handle spawns and
+/// blocks on that thread only; from another thread, [`spawn`](Handle::spawn) panics (a
+/// `Send` spawn onto another thread's runtime comes with thread-per-core's `spawn_on`).
+///
+/// # Examples
+///
+/// ```
+/// weft::run(async {
+///     let handle = weft::runtime::Handle::current();
+///     let task = handle.spawn(async { 2 + 2 });
+///     assert_eq!(task.await.unwrap(), 4);
+/// });
+/// ```
+#[derive(Debug, Clone)]
+pub struct Handle {
+    id: u64,
+    thread: std::thread::ThreadId,
+}
+
+/// Error of [`Handle::try_current`]: no runtime is current on this thread.
+#[derive(Debug)]
+pub struct TryCurrentError(());
+
+impl std::fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no weft runtime is current on this thread")
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+impl Handle {
+    /// The handle of the runtime current on this thread (inside `block_on`, or after
+    /// [`Runtime::enter`]).
+    ///
+    /// # Panics
+    ///
+    /// If there is none, with tokio's words.
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Ok(h) => h,
+            Err(_) => panic!(
+                "there is no reactor running, must be called from the context of a Tokio 1.x \
+                 runtime (no weft runtime is current on this thread)"
+            ),
+        }
+    }
+
+    /// The handle of the runtime current on this thread, if there is one.
+    ///
+    /// # Errors
+    ///
+    /// [`TryCurrentError`] outside any runtime.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        match CURRENT_ID.with(std::cell::Cell::get) {
+            Some(id) => Ok(Handle {
+                id,
+                thread: std::thread::current().id(),
+            }),
+            None => Err(TryCurrentError(())),
+        }
+    }
+
+    /// The runtime's id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The runtime, if this is its thread and it is alive.
+    fn runtime(&self) -> Option<(Rc<weft_executor::Runtime>, weft_reactor::Handle)> {
+        if std::thread::current().id() != self.thread {
+            return None;
+        }
+        REGISTRY.with(|r| {
+            let r = r.borrow();
+            let (rt, driver) = r.get(&self.id)?;
+            Some((rt.upgrade()?, driver.clone()))
+        })
+    }
+
+    /// Spawns `fut` on the runtime: it runs now if the runtime is running, else at its next
+    /// `block_on`.
+    ///
+    /// # Panics
+    ///
+    /// If called from another thread than the runtime's, or after the runtime is dropped.
+    #[track_caller]
+    pub fn spawn<F>(&self, fut: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        if CURRENT_ID.with(std::cell::Cell::get) == Some(self.id) && weft_executor::in_runtime() {
+            return crate::spawn(fut);
+        }
+        match self.runtime() {
+            Some((rt, _)) => rt.spawn(fut),
+            None => panic!(
+                "weft: Handle::spawn from another thread than the runtime's (or after it was \
+                 dropped): weft runtimes do not take tasks from other threads yet"
+            ),
+        }
+    }
+
+    /// Runs `fut` to completion on this thread with the runtime's context entered.
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime, from another thread than the runtime's, or after the runtime is
+    /// dropped.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        let Some((rt, driver)) = self.runtime() else {
+            panic!(
+                "weft: Handle::block_on from another thread than the runtime's (or after it was \
+                 dropped)"
+            );
+        };
+        let _enter = driver.enter();
+        let _current = Current::enter(&driver, self.id);
+        rt.block_on(fut)
+    }
+}
+
 impl Drop for Runtime {
     fn drop(&mut self) {
         // Shut the executor down inside the driver's context, so the futures it drops can
         // take their timers and sockets out of the driver.
         let _enter = self.handle.enter();
+        if let Some(rt) = &self.inner {
+            let id = rt.id();
+            // `try_with`: the registry may be gone when a runtime is dropped at thread exit.
+            let _ = REGISTRY.try_with(|r| r.borrow_mut().remove(&id));
+        }
         drop(self.inner.take());
     }
 }
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let id = self.inner.as_ref().map(weft_executor::Runtime::id);
+        let id = self.inner.as_ref().map(|rt| rt.id());
         f.debug_struct("Runtime").field("id", &id).finish()
     }
 }
