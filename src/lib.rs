@@ -268,7 +268,7 @@ pub use weft_macros::test;
 /// Support of `weft::select!`; not public API.
 #[doc(hidden)]
 pub mod __select_private {
-    pub use crate::select::random_start;
+    pub use crate::select::{budget_available, random_start};
 }
 
 // Adapters for other crates' runtime traits.

@@ -274,6 +274,18 @@ impl Biased {
     }
 }
 
+/// Whether the task may go on polling `select!`'s branches: tokio's `select!` yields (and
+/// wakes itself) first when the task's cooperative budget is spent, so a loop on a branch that
+/// is always ready still lets other tasks run.
+#[doc(hidden)]
+pub fn budget_available(cx: &mut std::task::Context<'_>) -> bool {
+    if weft_executor::coop::has_budget_remaining() {
+        return true;
+    }
+    cx.waker().wake_by_ref();
+    false
+}
+
 thread_local! {
     /// xorshift64 state of this thread; 0 until first use (0 is xorshift's only bad seed).
     static RNG: Cell<u64> = const { Cell::new(0) };

@@ -46,7 +46,8 @@ fn generation(state: usize) -> usize {
 /// How a waiter was served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Served {
-    One,
+    /// By `notify_one` (`Front`) or `notify_last` (`Back`).
+    One(End),
     All,
 }
 
@@ -220,7 +221,7 @@ impl Notify {
             End::Back => waiters.detach_back(),
         };
         let waiter = waiter.expect("WAITING with an empty list");
-        waiter.served = Some(Served::One);
+        waiter.served = Some(Served::One(end));
         let waker = waiter.waker.take();
         if waiters.is_empty() {
             self.state.store(generation(state) | EMPTY, SeqCst);
@@ -279,7 +280,7 @@ impl Notify {
 }
 
 /// Which end of the queue `notify_one`/`notify_last` serves.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum End {
     Front,
     Back,
@@ -441,13 +442,14 @@ impl Drop for Notified<'_> {
                         notify.state.store(generation(state) | EMPTY, SeqCst);
                     }
                 }
-                Some(Served::One) => {
-                    // We consumed a notify_one we will never act on: pass it on.
+                Some(Served::One(end)) => {
+                    // We consumed a notify_one (or notify_last) we will never act on: pass
+                    // it on, from the same end of the queue.
                     if state & STATE_MASK == WAITING {
-                        wakers.push_opt(notify.serve_one_locked(&mut waiters, state, End::Front));
+                        wakers.push_opt(notify.serve_one_locked(&mut waiters, state, end));
                     } else {
                         drop(waiters);
-                        notify.notify_one();
+                        notify.notify(end);
                     }
                 }
                 Some(Served::All) => {}

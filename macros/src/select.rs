@@ -296,6 +296,9 @@ fn generate(select: Select) -> TokenStream {
                 let __weft_futs = &mut __weft_futs;
                 let __weft_disabled = &mut __weft_disabled;
                 ::core::future::poll_fn(move |__weft_cx: &mut ::core::task::Context<'_>| {{
+                    if !$1::__select_private::budget_available(__weft_cx) {{
+                        return ::core::task::Poll::Pending;
+                    }}
                     let __weft_start: usize = {start};
                     let mut __weft_pending = false;
                     for __weft_k in 0..{n}usize {{
