@@ -10,7 +10,7 @@ use std::task::{ready, Context, Poll};
 
 use futures_core::Stream;
 
-use super::chan::{self, Pop, RxCore};
+use super::chan;
 use super::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
 use super::ring::{Reserve, Ring};
 use super::RecvFuture;
@@ -1081,11 +1081,11 @@ impl<T> Stream for Receiver<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         self.chan.close_rx();
+        // SAFETY: we are the only receiver (`&mut self`).
+        unsafe { self.chan.release_rx_waker() };
         // Drop what is buffered now; anything still in flight is dropped with the channel.
         // SAFETY: we are the only receiver (`&mut self`).
-        while let Pop::Value(v) = unsafe { self.chan.try_pop() } {
-            drop(v);
-        }
+        unsafe { chan::drain(&*self.chan) };
     }
 }
 

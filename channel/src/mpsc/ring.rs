@@ -328,11 +328,25 @@ impl<T> Ring<T> {
         // CAS chain synchronised with: the receiver has finished with this slot (it cleared
         // `full` before storing that `released`).
         unsafe { (*slot.value.get()).write(value) };
-        if wake_rx {
+        let woke = match wake_rx {
             // SAFETY: our claim CAS cleared RX_WAITING, and `pos` is published only below.
-            unsafe { self.rx_waker.wake_claimed() };
-        }
+            true => unsafe { self.rx_waker.wake_claimed() },
+            false => Ok(()),
+        };
         slot.full.store(true, Release);
+        if let Err(panic) = woke {
+            std::panic::resume_unwind(panic);
+        }
+    }
+
+    /// Drops the receiver's registered waker if it can (see `RxWaker::release`).
+    ///
+    /// # Safety
+    ///
+    /// Only the receiver may call this.
+    pub(crate) unsafe fn release_rx_waker(&self) {
+        // SAFETY: the caller is the receiver.
+        unsafe { self.rx_waker.release(&self.state, RX_BITS) }
     }
 
     /// The receiver's side of a message received: frees its unit of capacity with a plain
