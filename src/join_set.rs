@@ -167,7 +167,11 @@ impl<T> JoinSet<T> {
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
         let waker = futures_util::task::noop_waker();
         let mut cx = Context::from_waker(&waker);
-        match self.poll_join_next_with_id(&mut cx) {
+        // Not async, so it cannot yield: it looks at the handles without spending the
+        // task's budget (as tokio's).
+        let next =
+            weft_executor::coop::unconstrained(poll_fn(|cx| self.poll_join_next_with_id(cx)));
+        match std::pin::pin!(next).poll(&mut cx) {
             Poll::Ready(Some((_, res))) => Some(res),
             Poll::Ready(None) | Poll::Pending => None,
         }

@@ -517,6 +517,12 @@ impl Drop for Runtime {
         // Shut the executor down inside the driver's context, so the futures it drops can
         // take their timers and sockets out of the driver.
         let _enter = self.handle.enter();
+        // The runtime is current while its tasks are dropped: their `Drop` may ask for it
+        // (`Handle::try_current`), as in tokio.
+        let _current = self
+            .inner
+            .as_ref()
+            .map(|rt| Current::enter(&self.handle, rt.id()));
         if let Some(rt) = &self.inner {
             let id = rt.id();
             // `try_with`: the registry may be gone when a runtime is dropped at thread exit.

@@ -760,7 +760,7 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         let shared = &*self.shared;
         let mut dropped = Vec::new();
-        let waker = {
+        let (waker, last) = {
             let mut tail = shared.tail.lock();
             // We count as having seen what we had left: values we were the last to see go.
             let mut pos = self.next.max(tail.pos.saturating_sub(shared.mask + 1));
@@ -775,14 +775,18 @@ impl<T> Drop for Receiver<T> {
                 pos = pos.wrapping_add(1);
             }
             tail.rx_cnt -= 1;
-            if tail.rx_cnt == 0 {
-                shared.rx_gone.notify_waiters();
-            }
-            self.waiter.and_then(|key| tail.waiters.remove(key))
+            (
+                self.waiter.and_then(|key| tail.waiters.remove(key)),
+                tail.rx_cnt == 0,
+            )
         };
-        // With no lock held: a value's or a waker's drop may use the channel.
+        // With no lock held: a value's or a waker's drop, or a `closed` waiter's wake, may
+        // use the channel.
         drop(waker);
         drop(dropped);
+        if last {
+            shared.rx_gone.notify_waiters();
+        }
     }
 }
 

@@ -204,6 +204,24 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     Poll::Ready(())
 }
 
+/// Whether the current task's budget is spent, without spending or waking (false when only a
+/// hook is installed: it cannot be asked without side effects).
+pub(crate) fn is_spent() -> bool {
+    let cell = match CELL.get() {
+        Some(cell) => cell,
+        None => match CELL_FN.get() {
+            Some(cell_fn) => {
+                let cell = cell_fn();
+                CELL.set(Some(cell));
+                cell
+            }
+            None => return false,
+        },
+    };
+    // SAFETY: as in `poll_proceed`.
+    unsafe { cell.as_ref() }.get() == 0
+}
+
 /// No counter cached on this thread yet: fetch it if one is installed, else ask the hook.
 #[cold]
 #[inline(never)]

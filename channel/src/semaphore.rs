@@ -24,6 +24,7 @@ use std::sync::atomic::{Ordering, Ordering::AcqRel, Ordering::Acquire};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use crate::coop::ready_budget;
 use crate::util::{BiasedLock, BiasedLockGuard, BiasedWord, Key, WaitList, WakeList};
 
 /// The queue holds at least one waiter. Only changed under the lock.
@@ -726,17 +727,22 @@ impl Future for AcquireFut<'_> {
                 // As in tokio: a task that always finds the permits free still yields now
                 // and then. Out of budget with the permits taken, it queues all the same
                 // (and yields): the yield must not cost it its place in the queue.
-                if crate::coop::poll_proceed(cx).is_pending() {
+                if crate::coop::is_spent() {
                     let state = this.sem.state.load(Acquire);
                     if state & CLOSED != 0 || (state & WAITERS == 0 && permits(state) >= this.n) {
-                        return Poll::Pending;
+                        // Free now: yield (woken at once) rather than take them.
+                        ready_budget!(cx);
+                    } else {
+                        // Taken: queue, woken when granted (a yield would be woken at once
+                        // and give the place away).
+                        let res = this.queue(cx.waker());
+                        if res.is_ready() {
+                            this.step = Step::Done;
+                        }
+                        return res;
                     }
-                    let res = this.queue(cx.waker());
-                    if res.is_ready() {
-                        this.step = Step::Done;
-                    }
-                    return res;
                 }
+                ready_budget!(cx);
                 let res = match this.sem.try_acquire_fast(this.n) {
                     Ok(()) => Poll::Ready(Ok(())),
                     Err(TryAcquireError::Closed) => Poll::Ready(Err(AcquireError(()))),

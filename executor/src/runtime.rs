@@ -672,6 +672,10 @@ impl Core {
         let mut cx = Context::from_waker(&self.main_waker);
         let shared = &*self.shared;
         shared.main_woken.store(true, Ordering::Relaxed);
+        // Wakes that came while no `block_on` ran (from this thread too, as a channel send
+        // between two `block_on`s) went to the remote queue: queue them before main's first
+        // turn, so that those tasks run in this `block_on` as they would in tokio's.
+        self.drain_remote();
         loop {
             if shared.main_woken.swap(false, Ordering::Acquire) {
                 let budget = self.config.budget;

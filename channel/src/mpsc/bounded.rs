@@ -710,8 +710,11 @@ impl<T> Permit<'_, T> {
     /// assert_eq!(rx.try_recv(), Ok(5));
     /// ```
     pub fn send(self, value: T) {
-        self.chan.send_reserved(value);
-        std::mem::forget(self); // the room is used, not given back
+        let chan = self.chan;
+        // The room is used, not given back, even if waking the receiver panics (the message
+        // is in the channel by then).
+        std::mem::forget(self);
+        chan.send_reserved(value);
     }
 }
 
