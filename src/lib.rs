@@ -21,6 +21,7 @@
 
 pub mod fs;
 mod gather;
+mod io_util;
 pub mod runtime;
 
 use std::future::Future;
@@ -62,10 +63,11 @@ pub mod signal {
 /// I/O traits and helpers: futures-io's `AsyncRead`/`AsyncWrite` and futures-util's extension
 /// traits and adapters (tokio's `tokio::io`, with futures-io's traits instead of tokio's).
 pub mod io {
+    pub use crate::io_util::{empty, repeat, sink, Empty, Repeat, Sink};
     pub use futures_util::io::{
-        copy, copy_buf, empty, repeat, sink, AllowStdIo, AsyncBufRead, AsyncBufReadExt, AsyncRead,
-        AsyncReadExt, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter,
-        Cursor, ReadHalf, WriteHalf,
+        copy, copy_buf, AllowStdIo, AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt,
+        AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter, Cursor, ReadHalf,
+        WriteHalf,
     };
     pub use std::io::{Error, ErrorKind, Result};
 

@@ -192,3 +192,18 @@ fn the_runtime_is_current_while_its_tasks_drop() {
     drop(rt);
     assert_eq!(*seen.borrow(), Some(true));
 }
+
+// On the real clock: on a paused one, a task that never goes idle keeps time still.
+#[weft::test]
+async fn a_loop_on_io_empty_yields_to_a_timeout() {
+    use weft::io::AsyncReadExt;
+    let spin = async {
+        let mut buf = [0u8; 1];
+        loop {
+            let _ = weft::io::empty().read(&mut buf).await;
+        }
+    };
+    assert!(weft::time::timeout(Duration::from_millis(1), spin)
+        .await
+        .is_err());
+}

@@ -679,8 +679,18 @@ impl Core {
         loop {
             if shared.main_woken.swap(false, Ordering::Acquire) {
                 let budget = self.config.budget;
-                if let Poll::Ready(v) = coop::with_budget(budget, || fut.as_mut().poll(&mut cx)) {
+                let (poll, spent) = coop::with_budget(budget, || {
+                    let poll = fut.as_mut().poll(&mut cx);
+                    (poll, !coop::has_budget_remaining())
+                });
+                if let Poll::Ready(v) = poll {
                     return v;
+                }
+                // As for a task: a main future that keeps spending its budget (a loop on an
+                // always-ready resource) must not hold the driver back, or its own timeouts
+                // never fire.
+                if spent {
+                    self.on_budget_spent();
                 }
             }
             // A woken main future takes its turn after the tasks that were ready before it,
