@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 
 use weft_executor::JoinHandle;
 use weft_reactor::Driver;
@@ -43,6 +44,7 @@ pub struct Runtime {
 pub struct Builder {
     exec: weft_executor::Builder,
     start_paused: bool,
+    name: Option<Arc<str>>,
 }
 
 impl Builder {
@@ -61,6 +63,26 @@ impl Builder {
     /// ```
     pub fn new_current_thread() -> Builder {
         Builder::new()
+    }
+
+    /// Names the runtime (see [`Handle::name`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = weft::runtime::Builder::new_current_thread().name("edge").build().unwrap();
+    /// assert_eq!(rt.handle().name(), Some("edge"));
+    /// ```
+    pub fn name(mut self, name: impl Into<String>) -> Builder {
+        self.name = Some(Arc::from(name.into()));
+        self
+    }
+
+    /// Calls `f` each time the runtime is about to sleep waiting for events (tokio's
+    /// `on_thread_park`). A task woken from `f` runs before the runtime sleeps.
+    pub fn on_thread_park(mut self, f: impl Fn() + 'static) -> Builder {
+        self.exec = self.exec.on_thread_park(f);
+        self
     }
 
     /// Accepted for tokio's sake: weft's I/O and timer drivers are always on.
@@ -189,12 +211,18 @@ impl Builder {
         let exec = Rc::new(self.exec.build_with_park(driver));
         REGISTRY.with(|r| {
             let mut r = r.borrow_mut();
-            r.retain(|_, (rt, _)| rt.strong_count() > 0);
-            r.insert(exec.id(), (Rc::downgrade(&exec), handle.clone()));
+            r.retain(|_, e| e.runtime.strong_count() > 0);
+            let entry = Registered {
+                runtime: Rc::downgrade(&exec),
+                driver: handle.clone(),
+                name: self.name.clone(),
+            };
+            r.insert(exec.id(), entry);
         });
         let rt_handle = Handle {
             id: exec.id(),
             thread: std::thread::current().id(),
+            name: self.name,
         };
         Ok(Runtime {
             inner: Some(exec),
@@ -212,8 +240,14 @@ thread_local! {
     /// `Handle::current`.
     static CURRENT_ID: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
     /// This thread's runtimes by id, for `Handle`s (which are `Send`, so hold only the id).
-    static REGISTRY: RefCell<HashMap<u64, (Weak<weft_executor::Runtime>, weft_reactor::Handle)>> =
-        RefCell::new(HashMap::new());
+    static REGISTRY: RefCell<HashMap<u64, Registered>> = RefCell::new(HashMap::new());
+}
+
+/// A runtime of this thread, as its `Handle`s find it.
+struct Registered {
+    runtime: Weak<weft_executor::Runtime>,
+    driver: weft_reactor::Handle,
+    name: Option<Arc<str>>,
 }
 
 /// Sets `CURRENT` and `CURRENT_ID` for the duration of a `block_on` or an `enter`.
@@ -404,6 +438,7 @@ impl std::fmt::Debug for EnterGuard<'_> {
 pub struct Handle {
     id: u64,
     thread: std::thread::ThreadId,
+    name: Option<Arc<str>>,
 }
 
 /// Error of [`Handle::try_current`]: no runtime is current on this thread.
@@ -442,18 +477,25 @@ impl Handle {
     ///
     /// [`TryCurrentError`] outside any runtime.
     pub fn try_current() -> Result<Handle, TryCurrentError> {
-        match CURRENT_ID.with(std::cell::Cell::get) {
-            Some(id) => Ok(Handle {
-                id,
-                thread: std::thread::current().id(),
-            }),
-            None => Err(TryCurrentError(())),
-        }
+        let Some(id) = CURRENT_ID.with(std::cell::Cell::get) else {
+            return Err(TryCurrentError(()));
+        };
+        let name = REGISTRY.with(|r| r.borrow().get(&id).and_then(|e| e.name.clone()));
+        Ok(Handle {
+            id,
+            thread: std::thread::current().id(),
+            name,
+        })
     }
 
     /// The runtime's id.
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    /// The runtime's name, if it was given one ([`Builder::name`]).
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 
     /// The runtime, if this is its thread and it is alive.
@@ -463,8 +505,8 @@ impl Handle {
         }
         REGISTRY.with(|r| {
             let r = r.borrow();
-            let (rt, driver) = r.get(&self.id)?;
-            Some((rt.upgrade()?, driver.clone()))
+            let e = r.get(&self.id)?;
+            Some((e.runtime.upgrade()?, e.driver.clone()))
         })
     }
 

@@ -282,6 +282,36 @@ impl Builder {
         self
     }
 
+    /// Calls `f` each time the runtime is about to sleep for want of work (tokio's
+    /// `on_thread_park`). If `f` wakes a task (or the `block_on` future), the runtime runs it
+    /// instead of sleeping.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc};
+    /// use weft_executor::park::ThreadPark;
+    ///
+    /// let parks = Rc::new(Cell::new(0));
+    /// let (p, (tx, rx)) = (parks.clone(), std::sync::mpsc::channel());
+    /// let rt = weft_executor::Builder::new()
+    ///     .on_thread_park(move || {
+    ///         p.set(p.get() + 1);
+    ///         let _ = tx.send(()); // lets the blocking job below finish
+    ///     })
+    ///     .build_with_park(ThreadPark::new());
+    /// let n = rt.block_on(async {
+    ///     // The runtime has nothing to do until the job ends: it parks, and the hook runs.
+    ///     weft_executor::task::spawn_blocking(move || rx.recv().map(|()| 7)).await.unwrap()
+    /// });
+    /// assert_eq!(n, Ok(7));
+    /// assert!(parks.get() >= 1);
+    /// ```
+    pub fn on_thread_park(mut self, f: impl Fn() + 'static) -> Builder {
+        self.config.observe.hooks.on_thread_park = Some(Rc::new(f));
+        self
+    }
+
     /// Turns the cooperative budget off.
     pub fn unconstrained(mut self) -> Builder {
         self.config.budget = None;
@@ -716,7 +746,7 @@ impl Core {
             }
             self.drain_remote();
             let idle = self.queue.borrow().is_empty() && !shared.main_woken.load(Ordering::Acquire);
-            if idle {
+            if idle && self.before_park() {
                 self.park(None);
             } else if ran == self.config.event_interval {
                 self.park(Some(Duration::ZERO));
@@ -725,6 +755,18 @@ impl Core {
             }
             self.drain_remote();
         }
+    }
+
+    /// Runs the `on_thread_park` hook, if any, before an idle park; returns whether the
+    /// runtime is still idle (the hook may have woken something, on this thread, where a
+    /// wake does not unpark).
+    fn before_park(&self) -> bool {
+        let Some(hook) = self.config.observe.hooks.on_thread_park.clone() else {
+            return true;
+        };
+        hook();
+        self.drain_remote();
+        self.queue.borrow().is_empty() && !self.shared.main_woken.load(Ordering::Acquire)
     }
 
     fn park(&self, timeout: Option<Duration>) {

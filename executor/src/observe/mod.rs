@@ -41,6 +41,8 @@ pub(crate) struct Hooks {
     pub(crate) on_before_poll: Option<Hook>,
     pub(crate) on_after_poll: Option<Hook>,
     pub(crate) on_task_terminate: Option<Hook>,
+    /// Run each time the runtime is about to sleep (not a per-task hook: not in `any`).
+    pub(crate) on_thread_park: Option<std::rc::Rc<dyn Fn()>>,
 }
 
 impl Hooks {
@@ -56,6 +58,7 @@ impl fmt::Debug for Hooks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Hooks")
             .field("on_task_spawn", &self.on_task_spawn.is_some())
+            .field("on_thread_park", &self.on_thread_park.is_some())
             .field("on_before_poll", &self.on_before_poll.is_some())
             .field("on_after_poll", &self.on_after_poll.is_some())
             .field("on_task_terminate", &self.on_task_terminate.is_some())
