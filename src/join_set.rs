@@ -110,6 +110,48 @@ impl<T> JoinSet<T> {
         Pin::new(&mut self.tasks).poll_next(cx)
     }
 
+    /// Polls for the next finished task's result (see
+    /// [`poll_join_next_with_id`](JoinSet::poll_join_next_with_id)).
+    pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        self.poll_join_next_with_id(cx)
+            .map(|o| o.map(|(_, res)| res))
+    }
+
+    /// Waits for every task and returns their outputs in the order they finished (tokio's
+    /// `join_all`).
+    ///
+    /// # Panics
+    ///
+    /// If a task panicked (its panic resumes here, after the other tasks are cancelled), or
+    /// was cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// weft::run(async {
+    ///     let set: weft::JoinSet<u8> = (1..=3u8).map(|i| async move { i }).collect();
+    ///     let mut out = set.join_all().await;
+    ///     out.sort();
+    ///     assert_eq!(out, [1, 2, 3]);
+    /// });
+    /// ```
+    pub async fn join_all(mut self) -> Vec<T> {
+        let mut out = Vec::with_capacity(self.len());
+        while let Some(res) = self.join_next().await {
+            match res {
+                Ok(v) => out.push(v),
+                Err(e) => match e.try_into_panic() {
+                    Ok(panic) => {
+                        self.cancel_all();
+                        std::panic::resume_unwind(panic);
+                    }
+                    Err(e) => panic!("a task of the JoinSet failed: {e}"),
+                },
+            }
+        }
+        out
+    }
+
     /// The result of a task that has already finished, without waiting; `None` if none has.
     ///
     /// # Examples
@@ -126,7 +168,11 @@ impl<T> JoinSet<T> {
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
         let waker = futures_util::task::noop_waker();
         let mut cx = Context::from_waker(&waker);
-        match self.poll_join_next_with_id(&mut cx) {
+        // Not async, so it cannot yield: it looks at the handles without spending the
+        // task's budget (as tokio's).
+        let next =
+            weft_executor::coop::unconstrained(poll_fn(|cx| self.poll_join_next_with_id(cx)));
+        match std::pin::pin!(next).poll(&mut cx) {
             Poll::Ready(Some((_, res))) => Some(res),
             Poll::Ready(None) | Poll::Pending => None,
         }
@@ -180,6 +226,59 @@ impl<T: 'static> JoinSet<T> {
         F: Future<Output = T> + 'static,
     {
         self.spawn_with(Builder::new(), fut)
+    }
+
+    /// tokio's `spawn_local`: every weft task is local, so this is [`spawn`](JoinSet::spawn).
+    ///
+    /// # Panics
+    ///
+    /// If no weft runtime is running on this thread.
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, fut: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        if !weft_executor::in_runtime() {
+            // tokio's words, so code and tests that expect them match.
+            panic!(
+                "`spawn_local` called from outside of a `task::LocalSet` or `runtime::LocalRuntime`"
+            );
+        }
+        self.spawn(fut)
+    }
+
+    /// Spawns `fut` as a task of the set and of `local` (see
+    /// [`LocalSet::spawn_local`](crate::task::LocalSet::spawn_local)).
+    ///
+    /// # Panics
+    ///
+    /// If no weft runtime is running on this thread.
+    #[track_caller]
+    pub fn spawn_local_on<F>(&mut self, fut: F, local: &crate::task::LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        let handle = local.spawn_local(fut);
+        let abort = handle.abort_handle();
+        self.tasks.push(IdHandle(handle));
+        abort
+    }
+
+    /// Spawns `fut` on the runtime of `handle` as a task of the set (see
+    /// [`Handle::spawn`](crate::runtime::Handle::spawn)).
+    ///
+    /// # Panics
+    ///
+    /// As [`Handle::spawn`](crate::runtime::Handle::spawn).
+    #[track_caller]
+    pub fn spawn_on<F>(&mut self, fut: F, handle: &crate::runtime::Handle) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        let handle = handle.spawn(fut);
+        let abort = handle.abort_handle();
+        self.tasks.push(IdHandle(handle));
+        abort
     }
 
     /// Like [`spawn`](JoinSet::spawn), with the options of `builder` (a name, a priority).

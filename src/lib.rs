@@ -21,7 +21,8 @@
 
 pub mod fs;
 mod gather;
-mod runtime;
+mod io_util;
+pub mod runtime;
 
 use std::future::Future;
 
@@ -111,13 +112,15 @@ pub mod signal {
 /// .unwrap();
 /// ```
 pub mod io {
+    // weft's own `empty`, `repeat` and `sink`: tokio's spend tokio's budget, which does not
+    // exist on weft, so a loop on them would never yield.
+    pub use crate::io_util::{empty, repeat, sink, Empty, Repeat, Sink};
     pub use std::io::{Error, ErrorKind, Result, SeekFrom};
     pub use tokio::io::{
-        copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, duplex, empty, join,
-        repeat, simplex, sink, split, AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt,
-        AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader, BufStream, BufWriter, Chain,
-        DuplexStream, Empty, Join, Lines, ReadBuf, ReadHalf, Repeat, SimplexStream, Sink, Split,
-        Take, WriteHalf,
+        copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, duplex, join, simplex,
+        split, AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt,
+        AsyncWrite, AsyncWriteExt, BufReader, BufStream, BufWriter, Chain, DuplexStream, Join,
+        Lines, ReadBuf, ReadHalf, SimplexStream, Split, Take, WriteHalf,
     };
     pub use weft_reactor::{Interest, Ready};
 
@@ -169,6 +172,7 @@ pub mod metrics {
 
 /// Tasks: spawning with options, handles, ids and names (tokio's `tokio::task`).
 pub mod task {
+    pub use crate::local::{LocalEnterGuard, LocalSet};
     pub use crate::JoinSet;
     pub use weft_core::coop::{unconstrained, Unconstrained};
     pub use weft_executor::metrics::TaskSnapshot;
@@ -179,6 +183,49 @@ pub mod task {
         all_tasks, dump, spawn, spawn_blocking, task_id as id, task_name as name,
         try_task_id as try_id, yield_now, TaskBuilder as Builder, YieldNow,
     };
+
+    /// Spawns `fut` on the current runtime (tokio's `spawn_local`: every weft task is local).
+    ///
+    /// # Panics
+    ///
+    /// If no weft runtime is running on this thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// weft::run(async {
+    ///     let rc = std::rc::Rc::new(1);
+    ///     assert_eq!(weft::task::spawn_local(async move { *rc }).await.unwrap(), 1);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<F: std::future::Future + 'static>(
+        fut: F,
+    ) -> weft_executor::JoinHandle<F::Output> {
+        crate::spawn(fut)
+    }
+
+    /// The cooperative budget (tokio's `task::coop`): weft's own I/O, channel and timer
+    /// futures spend one unit per operation and return `Pending` once when it runs out.
+    pub mod coop {
+        pub use weft_core::coop::{has_budget_remaining, unconstrained, Unconstrained};
+
+        /// Spends one unit of the task's budget, yielding first if it is spent (tokio's
+        /// `consume_budget`): call it in a loop that does no other resource operation.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// weft::run(async {
+        ///     for _ in 0..1000 {
+        ///         weft::task::coop::consume_budget().await; // yields now and then
+        ///     }
+        /// });
+        /// ```
+        pub async fn consume_budget() {
+            std::future::poll_fn(weft_core::coop::poll_proceed).await
+        }
+    }
 }
 
 /// Runs `fut` to completion on a new runtime on this thread and returns its output
@@ -269,6 +316,7 @@ where
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::select::{Biased, Rotate};
     pub use futures_util::future::{maybe_done, try_maybe_done};
     pub use std::future::poll_fn;
 }
@@ -277,6 +325,7 @@ pub mod __private {
 // the macros.
 mod current;
 mod join_set;
+mod local;
 mod select;
 mod task_group;
 mod wait;
@@ -295,7 +344,8 @@ pub use wait::{as_completed, shield, wait, AsCompleted, ReturnWhen, Shield, Wait
 /// ```
 #[doc(inline)]
 pub use weft_macros::main;
-pub use weft_macros::select;
+#[doc(hidden)]
+pub use weft_macros::select as __select;
 /// Makes an `async fn` a test on a fresh weft runtime; see the macro's own page.
 ///
 /// A function that is not `async` is refused at compile time:
@@ -311,7 +361,7 @@ pub use weft_macros::test;
 /// Support of `weft::select!`; not public API.
 #[doc(hidden)]
 pub mod __select_private {
-    pub use crate::select::random_start;
+    pub use crate::select::{budget_available, random_start};
 }
 
 // Adapters for other crates' runtime traits.

@@ -1,6 +1,20 @@
-//! The facade's runtime: the executor on the reactor's driver, and the one [`Builder`].
+//! The runtime (tokio's `tokio::runtime`): the executor on the reactor's driver, the one
+//! [`Builder`], and [`Handle`].
+//!
+//! # Ground rules
+//!
+//! A runtime and its tasks belong to the thread that built it. Its context (budget, clock,
+//! drivers) is entered by its `block_on` (`weft_core::context`). What a [`Handle`] needs to
+//! reach its runtime from outside `block_on` is this thread's `RUNTIMES` table (id → the
+//! runtime, weakly), and what [`Runtime::enter`] makes current outside `block_on` is the id
+//! in `ENTERED`: plain ids, so a forgotten or misordered guard leaves a stale id, never a
+//! dangling pointer.
 
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::future::Future;
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use weft_executor::{Config, JoinHandle};
@@ -21,7 +35,24 @@ use crate::metrics::{Hook, TaskInfo, UnhandledPanic};
 /// assert_eq!(v, 42);
 /// ```
 pub struct Runtime {
-    exec: weft_executor::Runtime,
+    /// Shared (weakly) with this thread's `RUNTIMES`, for [`Handle`]s.
+    exec: Rc<weft_executor::Runtime>,
+    handle: Handle,
+    /// Takes the runtime out of `RUNTIMES`. Declared after `exec`, so it drops after the
+    /// executor's shutdown, during which the tasks' drops may still ask for the runtime
+    /// ([`Handle::try_current`]), as in tokio.
+    _registered: Unregister,
+}
+
+/// Removes a runtime from this thread's `RUNTIMES` when dropped.
+struct Unregister(u64);
+
+impl Drop for Unregister {
+    fn drop(&mut self) {
+        let id = self.0;
+        // `try_with`: the table may be gone when a runtime is dropped at thread exit.
+        let _ = RUNTIMES.try_with(|r| r.borrow_mut().remove(&id));
+    }
 }
 
 /// Configures and builds a [`Runtime`]: the one builder of weft.
@@ -37,12 +68,72 @@ pub struct Runtime {
 pub struct Builder {
     config: Config,
     start_paused: bool,
+    name: Option<Arc<str>>,
 }
 
 impl Builder {
     /// The default configuration: budget 128, driver polled every 61 tasks, real clock.
     pub fn new() -> Builder {
         Builder::default()
+    }
+
+    /// tokio's name for [`new`](Builder::new): every weft runtime runs on the current thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = weft::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 }), 1);
+    /// ```
+    pub fn new_current_thread() -> Builder {
+        Builder::new()
+    }
+
+    /// Accepted for tokio's sake: weft's I/O and timer drivers are always on.
+    pub fn enable_all(self) -> Builder {
+        self
+    }
+
+    /// Accepted for tokio's sake: weft's I/O driver is always on.
+    pub fn enable_io(self) -> Builder {
+        self
+    }
+
+    /// Accepted for tokio's sake: weft's timer is always on.
+    pub fn enable_time(self) -> Builder {
+        self
+    }
+
+    /// Names the runtime (see [`Handle::name`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = weft::runtime::Builder::new_current_thread().name("edge").build().unwrap();
+    /// assert_eq!(rt.handle().name(), Some("edge"));
+    /// ```
+    pub fn name(mut self, name: impl Into<String>) -> Builder {
+        self.name = Some(Arc::from(name.into()));
+        self
+    }
+
+    /// Calls `f` each time the runtime is about to sleep for want of work (tokio's
+    /// `on_thread_park`). A task woken from `f` runs before the runtime sleeps.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc};
+    ///
+    /// let parks = Rc::new(Cell::new(0));
+    /// let p = parks.clone();
+    /// let rt = weft::Builder::new().on_thread_park(move || p.set(p.get() + 1)).build().unwrap();
+    /// rt.block_on(async { weft::sleep(std::time::Duration::from_millis(1)).await });
+    /// assert!(parks.get() >= 1);
+    /// ```
+    pub fn on_thread_park(mut self, f: impl Fn() + 'static) -> Builder {
+        self.config.on_thread_park = Some(Rc::new(f));
+        self
     }
 
     /// How many resource operations a task may do per poll before weft's futures make it
@@ -188,10 +279,42 @@ impl Builder {
         // rather than at the first lock. A process-wide OS registration, not runtime state.
         weft_channel::prepare_fences();
         let driver = Driver::with_timer(Timer::new(self.start_paused))?;
+        let exec = Rc::new(weft_executor::Runtime::with_config(driver, self.config));
+        let id = exec.id();
+        RUNTIMES.with(|r| {
+            let mut r = r.borrow_mut();
+            r.retain(|_, e| e.runtime.strong_count() > 0);
+            r.insert(
+                id,
+                Registered {
+                    runtime: Rc::downgrade(&exec),
+                    name: self.name.clone(),
+                },
+            );
+        });
         Ok(Runtime {
-            exec: weft_executor::Runtime::with_config(driver, self.config),
+            exec,
+            handle: Handle {
+                id,
+                thread: std::thread::current().id(),
+                name: self.name,
+            },
+            _registered: Unregister(id),
         })
     }
+}
+
+thread_local! {
+    /// This thread's runtimes by id, for [`Handle`]s (which are `Send`, so hold only an id).
+    static RUNTIMES: RefCell<HashMap<u64, Registered>> = RefCell::new(HashMap::new());
+    /// The runtime made current by [`Runtime::enter`] outside its `block_on`, if any.
+    static ENTERED: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+/// A runtime of this thread, as its [`Handle`]s find it.
+struct Registered {
+    runtime: Weak<weft_executor::Runtime>,
+    name: Option<Arc<str>>,
 }
 
 fn hook(f: impl Fn(&TaskInfo) + 'static) -> Hook {
@@ -233,12 +356,198 @@ impl Runtime {
     pub fn spawn<F: Future + 'static>(&self, fut: F) -> JoinHandle<F::Output> {
         self.exec.spawn(fut)
     }
+
+    /// A [`Handle`] to this runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new().unwrap();
+    /// let h = rt.handle().spawn(async { 5 });
+    /// assert_eq!(rt.block_on(h).unwrap(), 5);
+    /// ```
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Makes this runtime the one [`Handle::current`] finds on this thread outside
+    /// `block_on`, until the guard drops (tokio's `Runtime::enter`). Tasks, timers and sockets
+    /// still need `block_on` to run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new().unwrap();
+    /// let _guard = rt.enter();
+    /// assert_eq!(weft::runtime::Handle::current().id(), rt.handle().id());
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            prev: ENTERED.with(|e| e.replace(Some(self.handle.id))),
+            _runtime: std::marker::PhantomData,
+        }
+    }
 }
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runtime")
-            .field("id", &self.exec.id())
+            .field("id", &self.handle.id)
             .finish()
+    }
+}
+
+/// Guard of [`Runtime::enter`]: the runtime stays current until it drops.
+#[must_use = "the runtime is current only while the guard lives"]
+pub struct EnterGuard<'a> {
+    prev: Option<u64>,
+    _runtime: std::marker::PhantomData<&'a Runtime>,
+}
+
+impl Drop for EnterGuard<'_> {
+    fn drop(&mut self) {
+        let _ = ENTERED.try_with(|e| e.set(self.prev));
+    }
+}
+
+impl std::fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+/// A handle to a runtime (tokio's `runtime::Handle`): `Send` and cheap to clone.
+///
+/// A weft runtime and its tasks belong to the thread that built it, so a handle spawns and
+/// blocks on that thread only; from another thread, [`spawn`](Handle::spawn) panics (a
+/// `Send` spawn onto another thread's runtime comes with thread-per-core's `spawn_on`).
+///
+/// # Examples
+///
+/// ```
+/// weft::run(async {
+///     let handle = weft::runtime::Handle::current();
+///     let task = handle.spawn(async { 2 + 2 });
+///     assert_eq!(task.await.unwrap(), 4);
+/// });
+/// ```
+#[derive(Debug, Clone)]
+pub struct Handle {
+    id: u64,
+    thread: std::thread::ThreadId,
+    name: Option<Arc<str>>,
+}
+
+/// Error of [`Handle::try_current`]: no runtime is current on this thread.
+#[derive(Debug)]
+pub struct TryCurrentError(());
+
+impl std::fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no weft runtime is current on this thread")
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+impl Handle {
+    /// The handle of the runtime current on this thread (inside its `block_on`, or after
+    /// [`Runtime::enter`]).
+    ///
+    /// # Panics
+    ///
+    /// If there is none, with tokio's words.
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Ok(h) => h,
+            Err(_) => panic!(
+                "there is no reactor running, must be called from the context of a Tokio 1.x \
+                 runtime (no weft runtime is current on this thread)"
+            ),
+        }
+    }
+
+    /// The handle of the runtime current on this thread, if there is one.
+    ///
+    /// # Errors
+    ///
+    /// [`TryCurrentError`] outside any runtime.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        let running = weft_core::context::current_id().map(|id| id.as_u64());
+        let ids = [running, ENTERED.with(Cell::get)];
+        RUNTIMES.with(|r| {
+            let r = r.borrow();
+            let (id, e) = ids
+                .into_iter()
+                .flatten()
+                .find_map(|id| r.get(&id).map(|e| (id, e)))
+                .ok_or(TryCurrentError(()))?;
+            Ok(Handle {
+                id,
+                thread: std::thread::current().id(),
+                name: e.name.clone(),
+            })
+        })
+    }
+
+    /// The runtime's id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The runtime's name, if it was given one ([`Builder::name`]).
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The runtime, if this is its thread and it is alive.
+    fn runtime(&self) -> Option<Rc<weft_executor::Runtime>> {
+        if std::thread::current().id() != self.thread {
+            return None;
+        }
+        RUNTIMES.with(|r| r.borrow().get(&self.id)?.runtime.upgrade())
+    }
+
+    /// Spawns `fut` on the runtime: it runs now if the runtime is running, else at its next
+    /// `block_on`.
+    ///
+    /// # Panics
+    ///
+    /// If called from another thread than the runtime's, or after the runtime is dropped.
+    #[track_caller]
+    pub fn spawn<F>(&self, fut: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let running = weft_core::context::current_id().map(|id| id.as_u64());
+        if running == Some(self.id) {
+            return crate::spawn(fut);
+        }
+        match self.runtime() {
+            Some(rt) => rt.spawn(fut),
+            None => panic!(
+                "weft: Handle::spawn from another thread than the runtime's (or after it was \
+                 dropped): weft runtimes do not take tasks from other threads yet"
+            ),
+        }
+    }
+
+    /// Runs `fut` to completion on this thread, on the runtime.
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime, from another thread than the runtime's, or after the runtime is
+    /// dropped.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        let Some(rt) = self.runtime() else {
+            panic!(
+                "weft: Handle::block_on from another thread than the runtime's (or after it was \
+                 dropped)"
+            );
+        };
+        rt.block_on(fut)
     }
 }

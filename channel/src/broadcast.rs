@@ -7,18 +7,23 @@
 //!
 //! # Cost and locking
 //!
-//! This one is not lock-free. Each slot of the ring has a `parking_lot::RwLock`; the write
-//! position, the receiver count and the waiting receivers sit behind one `parking_lot::Mutex`.
+//! This one is not lock-free. Each slot of the ring has a `parking_lot::Mutex`; the write
+//! position, the receiver count and the waiting receivers sit behind one more.
 //!
-//! * `send`: the tail mutex and the slot's write lock (4 atomic RMWs uncontended), then every
+//! * `send`: the tail mutex and the slot's mutex (4 atomic RMWs uncontended), then every
 //!   waiting receiver is woken after both are released.
-//! * `recv` of a value that is there: the slot's read lock (2 atomic RMWs), and a `T::clone`.
-//!   Receivers of the same value read in parallel.
+//! * `recv` of a value that is there: the slot's mutex (2 atomic RMWs), and a `T::clone`.
 //! * `recv` with nothing new: also the tail mutex, to register the waker.
 //!
-//! The clone runs under the slot's read lock (as in tokio): it only holds off a sender that has
-//! wrapped all the way round to that very slot. Wakers are woken and overwritten values are
-//! dropped with no lock held.
+//! Each value counts the receivers that have yet to see it; the last one to see it drops it
+//! from the ring (so [`Sender::len`] is the number of values some receiver has not seen), and
+//! a receiver that is dropped counts as having seen the values it had left.
+//!
+//! The clone runs under the slot's mutex, except for the last receiver of a value, which takes
+//! it out and clones it with no lock held. A receiver moves past a value before cloning it, so
+//! a `Clone` that panics loses that value for that receiver, and nothing else. Wakers are
+//! woken or dropped, and overwritten values dropped, with no lock held: a waker whose drop
+//! sends on the same channel does not deadlock.
 //!
 //! # Examples
 //!
@@ -36,14 +41,17 @@
 
 use std::fmt;
 use std::future::poll_fn;
-use std::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Relaxed};
+use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Relaxed};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, MutexGuard};
 
-use crate::waiters::{Key, WaitList, WakeList};
 use weft_core::ready_budget;
+
+use crate::notify::Notify;
+use crate::waiters::{Key, WaitList, WakeList};
 
 /// Error types of the broadcast channel.
 pub mod error {
@@ -117,6 +125,8 @@ use error::{RecvError, SendError, TryRecvError};
 struct Slot<T> {
     /// Position of the value in `val`; `index - capacity` before the first write.
     pos: u64,
+    /// Receivers that have yet to see the value; the last one drops it.
+    rem: usize,
     val: Option<T>,
 }
 
@@ -130,14 +140,27 @@ struct Tail {
 }
 
 struct Shared<T> {
-    buffer: Box<[RwLock<Slot<T>>]>,
+    buffer: Box<[Mutex<Slot<T>>]>,
     mask: u64,
     tail: Mutex<Tail>,
+    /// Live `Sender`s; the channel closes when the last one goes (never back up from 0).
     num_tx: AtomicUsize,
+    /// Live `WeakSender`s (only reported).
+    num_weak: AtomicUsize,
+    /// Notified when the last receiver goes, for `Sender::closed`.
+    rx_gone: Notify,
 }
 
 /// Sends values to every [`Receiver`]; cloneable.
 pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// A sender that does not keep the channel open: [`upgrade`](WeakSender::upgrade) it to send.
+///
+/// Created by [`Sender::downgrade`]. When every [`Sender`] is gone, the receivers see
+/// `Closed` and `upgrade` returns `None`, weak senders or not.
+pub struct WeakSender<T> {
     shared: Arc<Shared<T>>,
 }
 
@@ -166,41 +189,62 @@ pub struct Receiver<T> {
 /// ```
 #[track_caller]
 pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    assert!(capacity > 0, "broadcast channel capacity cannot be zero");
-    assert!(
-        capacity <= usize::MAX >> 1,
-        "broadcast channel capacity too large"
-    );
-    let cap = capacity.next_power_of_two();
-    let buffer = (0..cap)
-        .map(|i| {
-            RwLock::new(Slot {
-                pos: (i as u64).wrapping_sub(cap as u64),
-                val: None,
-            })
-        })
-        .collect();
-    let tail = Tail {
-        pos: 0,
-        rx_cnt: 1,
-        closed: false,
-        waiters: WaitList::new(),
-    };
-    let shared = Arc::new(Shared {
-        buffer,
-        mask: cap as u64 - 1,
-        tail: Mutex::new(tail),
-        num_tx: AtomicUsize::new(1),
-    });
-    let rx = Receiver {
-        shared: shared.clone(),
-        next: 0,
-        waiter: None,
-    };
-    (Sender { shared }, rx)
+    let tx = Sender::new(capacity);
+    let rx = tx.subscribe();
+    (tx, rx)
 }
 
 impl<T> Sender<T> {
+    /// A sender of a new channel that has no receiver yet ([`subscribe`](Self::subscribe)
+    /// makes them); `capacity` as for [`channel`].
+    ///
+    /// # Panics
+    ///
+    /// As [`channel`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tx = weft_channel::broadcast::Sender::<u8>::new(8);
+    /// assert!(tx.send(1).is_err()); // nobody listens yet
+    /// let mut rx = tx.subscribe();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(2));
+    /// ```
+    #[track_caller]
+    pub fn new(capacity: usize) -> Sender<T> {
+        assert!(capacity > 0, "broadcast channel capacity cannot be zero");
+        assert!(
+            capacity <= usize::MAX >> 1,
+            "broadcast channel capacity too large"
+        );
+        let cap = capacity.next_power_of_two();
+        let buffer = (0..cap)
+            .map(|i| {
+                Mutex::new(Slot {
+                    pos: (i as u64).wrapping_sub(cap as u64),
+                    rem: 0,
+                    val: None,
+                })
+            })
+            .collect();
+        let tail = Tail {
+            pos: 0,
+            rx_cnt: 0,
+            closed: false,
+            waiters: WaitList::new(),
+        };
+        let shared = Arc::new(Shared {
+            buffer,
+            mask: cap as u64 - 1,
+            tail: Mutex::new(tail),
+            num_tx: AtomicUsize::new(1),
+            num_weak: AtomicUsize::new(0),
+            rx_gone: Notify::new(),
+        });
+        Sender { shared }
+    }
+
     /// Sends `value` to every current receiver; returns how many there are. Overwrites the
     /// oldest value if the ring is full (slow receivers will see `Lagged`).
     ///
@@ -226,8 +270,9 @@ impl<T> Sender<T> {
             let pos = tail.pos;
             tail.pos = pos.wrapping_add(1);
             let old = {
-                let mut slot = self.shared.buffer[(pos & self.shared.mask) as usize].write();
+                let mut slot = self.shared.buffer[(pos & self.shared.mask) as usize].lock();
                 slot.pos = pos;
+                slot.rem = tail.rx_cnt;
                 slot.val.replace(value)
             };
             while let Some(w) = tail.waiters.pop_front() {
@@ -266,6 +311,79 @@ impl<T> Sender<T> {
         self.shared.tail.lock().rx_cnt
     }
 
+    /// Number of values in the ring that some receiver has not seen yet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx1) = weft_channel::broadcast::channel(4);
+    /// let mut rx2 = tx.subscribe();
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(tx.len(), 2);
+    /// rx1.try_recv().unwrap();
+    /// assert_eq!(tx.len(), 2); // rx2 has seen neither
+    /// rx2.try_recv().unwrap();
+    /// assert_eq!(tx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        let tail = self.shared.tail.lock();
+        let cap = self.shared.mask + 1;
+        // Receivers read in order, so the values not yet seen by all are a suffix of the
+        // ring: search for where it starts, from the oldest position kept.
+        let oldest = tail.pos.saturating_sub(cap);
+        let (mut lo, mut hi) = (oldest, tail.pos);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let slot = self.shared.buffer[(mid & self.shared.mask) as usize].lock();
+            if slot.pos == mid && slot.rem > 0 {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        (tail.pos - lo) as usize
+    }
+
+    /// Whether every receiver has seen every value in the ring.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::broadcast::channel::<u8>(4);
+    /// assert!(tx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Waits until there is no receiver (at once if there is none now).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let (tx, rx) = weft_channel::broadcast::channel::<u8>(4);
+    ///     std::thread::spawn(move || drop(rx));
+    ///     tx.closed().await;
+    ///     assert_eq!(tx.receiver_count(), 0);
+    /// });
+    /// ```
+    pub async fn closed(&self) {
+        loop {
+            let mut notified = pin!(self.shared.rx_gone.notified());
+            notified.as_mut().enable();
+            if self.receiver_count() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+
     /// Whether both senders feed the same channel.
     ///
     /// # Examples
@@ -276,6 +394,90 @@ impl<T> Sender<T> {
     /// ```
     pub fn same_channel(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// A [`WeakSender`] for this channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::broadcast::channel::<u8>(4);
+    /// let weak = tx.downgrade();
+    /// assert!(weak.upgrade().is_some());
+    /// drop(tx);
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade(&self) -> WeakSender<T> {
+        self.shared.num_weak.fetch_add(1, Relaxed);
+        WeakSender {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Number of live [`Sender`]s.
+    pub fn strong_count(&self) -> usize {
+        self.shared.num_tx.load(Acquire)
+    }
+
+    /// Number of live [`WeakSender`]s.
+    pub fn weak_count(&self) -> usize {
+        self.shared.num_weak.load(Acquire)
+    }
+}
+
+impl<T> WeakSender<T> {
+    /// A [`Sender`], if one is still alive.
+    pub fn upgrade(&self) -> Option<Sender<T>> {
+        let mut n = self.shared.num_tx.load(Relaxed);
+        loop {
+            if n == 0 {
+                return None;
+            }
+            match self
+                .shared
+                .num_tx
+                .compare_exchange_weak(n, n + 1, AcqRel, Relaxed)
+            {
+                Ok(_) => {
+                    return Some(Sender {
+                        shared: self.shared.clone(),
+                    })
+                }
+                Err(actual) => n = actual,
+            }
+        }
+    }
+
+    /// Number of live [`Sender`]s.
+    pub fn strong_count(&self) -> usize {
+        self.shared.num_tx.load(Acquire)
+    }
+
+    /// Number of live [`WeakSender`]s.
+    pub fn weak_count(&self) -> usize {
+        self.shared.num_weak.load(Acquire)
+    }
+}
+
+impl<T> Clone for WeakSender<T> {
+    fn clone(&self) -> Self {
+        self.shared.num_weak.fetch_add(1, Relaxed);
+        WeakSender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> Drop for WeakSender<T> {
+    fn drop(&mut self) {
+        self.shared.num_weak.fetch_sub(1, AcqRel);
+    }
+}
+
+impl<T> fmt::Debug for WeakSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("broadcast::WeakSender")
+            .finish_non_exhaustive()
     }
 }
 
@@ -454,34 +656,35 @@ impl<T: Clone> Receiver<T> {
         let cap = shared.mask + 1;
         let slot_lock = &shared.buffer[(self.next & shared.mask) as usize];
         {
-            let slot = slot_lock.read();
+            let slot = slot_lock.lock();
             if slot.pos == self.next {
-                // The fast path: only the slot's read lock.
-                let v = slot.val.clone().expect("written slot without value");
-                self.next = self.next.wrapping_add(1);
-                return Look::Value(v);
+                // The fast path: only the slot's mutex.
+                return Look::Value(take(&mut self.next, slot));
             }
         }
         let mut tail = shared.tail.lock();
-        let slot = slot_lock.read();
+        let slot = slot_lock.lock();
         if slot.pos == self.next {
             drop(tail);
-            let v = slot.val.clone().expect("written slot without value");
-            self.next = self.next.wrapping_add(1);
-            return Look::Value(v);
+            return Look::Value(take(&mut self.next, slot));
         }
         if slot.pos.wrapping_add(cap) == self.next {
             // Our position has not been written yet.
+            drop(slot);
             if tail.closed {
                 return Look::Closed;
             }
+            let mut old = None;
             if let Some(waker) = waker {
                 match self.waiter.and_then(|k| tail.waiters.get_mut(k)) {
                     Some(w) if w.will_wake(waker) => {}
-                    Some(w) => *w = waker.clone(),
+                    // The old waker is dropped below, with no lock held.
+                    Some(w) => old = Some(std::mem::replace(w, waker.clone())),
                     None => self.waiter = Some(tail.waiters.push_back(waker.clone())),
                 }
             }
+            drop(tail);
+            drop(old);
             return Look::Empty;
         }
         // Overwritten: skip to the oldest value kept.
@@ -489,6 +692,23 @@ impl<T: Clone> Receiver<T> {
         let missed = oldest.wrapping_sub(self.next);
         self.next = oldest;
         Look::Lagged(missed)
+    }
+}
+
+/// Receives the value in `slot`, at position `*next`: moves past it first, so that a `Clone`
+/// that panics does not leave the receiver stuck on it.
+fn take<T: Clone>(next: &mut u64, mut slot: MutexGuard<'_, Slot<T>>) -> T {
+    {
+        *next = next.wrapping_add(1);
+        slot.rem -= 1;
+        if slot.rem > 0 {
+            return slot.val.clone().expect("written slot without value");
+        }
+        // The last receiver of this value takes it out of the ring; it clones it with no
+        // lock held, and the original is dropped with no lock held.
+        let val = slot.val.take().expect("written slot without value");
+        drop(slot);
+        val.clone()
     }
 }
 
@@ -506,7 +726,8 @@ impl<T> Receiver<T> {
         subscribe(&self.shared)
     }
 
-    /// Number of values sent and not yet received by this receiver (at most the capacity).
+    /// Number of values sent since this receiver's position: not yet received, or lost to a
+    /// lag it has not been told of yet.
     ///
     /// # Examples
     ///
@@ -517,7 +738,9 @@ impl<T> Receiver<T> {
     /// ```
     pub fn len(&self) -> usize {
         let tail = self.shared.tail.lock().pos;
-        tail.wrapping_sub(self.next).min(self.shared.mask + 1) as usize
+        // Not capped at the capacity: after a lag, this counts the values missed too (as
+        // tokio's does).
+        tail.wrapping_sub(self.next) as usize
     }
 
     /// Whether there is nothing new to receive.
@@ -535,10 +758,34 @@ impl<T> Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let mut tail = self.shared.tail.lock();
-        tail.rx_cnt -= 1;
-        if let Some(key) = self.waiter {
-            tail.waiters.remove(key);
+        let shared = &*self.shared;
+        let mut dropped = Vec::new();
+        let (waker, last) = {
+            let mut tail = shared.tail.lock();
+            // We count as having seen what we had left: values we were the last to see go.
+            let mut pos = self.next.max(tail.pos.saturating_sub(shared.mask + 1));
+            while pos != tail.pos {
+                let mut slot = shared.buffer[(pos & shared.mask) as usize].lock();
+                if slot.pos == pos {
+                    slot.rem -= 1;
+                    if slot.rem == 0 {
+                        dropped.extend(slot.val.take());
+                    }
+                }
+                pos = pos.wrapping_add(1);
+            }
+            tail.rx_cnt -= 1;
+            (
+                self.waiter.and_then(|key| tail.waiters.remove(key)),
+                tail.rx_cnt == 0,
+            )
+        };
+        // With no lock held: a value's or a waker's drop, or a `closed` waiter's wake, may
+        // use the channel.
+        drop(waker);
+        drop(dropped);
+        if last {
+            shared.rx_gone.notify_waiters();
         }
     }
 }

@@ -46,7 +46,8 @@ fn generation(state: usize) -> usize {
 /// How a waiter was served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Served {
-    One,
+    /// By `notify_one` (`Front`) or `notify_last` (`Back`).
+    One(End),
     All,
 }
 
@@ -147,6 +148,35 @@ impl Notify {
     /// futures::executor::block_on(notify.notified()); // consumes the one permit
     /// ```
     pub fn notify_one(&self) {
+        self.notify(End::Front);
+    }
+
+    /// Wakes the task that started waiting last, or stores a permit if none waits (tokio's
+    /// `notify_last`: [`notify_one`](Self::notify_one) from the other end of the queue).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::Future;
+    /// use std::pin::pin;
+    /// use std::task::{Context, Poll};
+    /// use weft_channel::Notify;
+    ///
+    /// let notify = Notify::new();
+    /// let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+    /// let mut first = pin!(notify.notified());
+    /// let mut last = pin!(notify.notified());
+    /// assert!(first.as_mut().poll(&mut cx).is_pending());
+    /// assert!(last.as_mut().poll(&mut cx).is_pending());
+    /// notify.notify_last();
+    /// assert!(first.as_mut().poll(&mut cx).is_pending());
+    /// assert_eq!(last.as_mut().poll(&mut cx), Poll::Ready(()));
+    /// ```
+    pub fn notify_last(&self) {
+        self.notify(End::Back);
+    }
+
+    fn notify(&self, end: End) {
         let mut state = self.state.load(SeqCst);
         loop {
             match state & STATE_MASK {
@@ -158,13 +188,13 @@ impl Notify {
                     Ok(_) => return,
                     Err(actual) => state = actual,
                 },
-                _ => return self.notify_one_slow(),
+                _ => return self.notify_slow(end),
             }
         }
     }
 
     #[cold]
-    fn notify_one_slow(&self) {
+    fn notify_slow(&self, end: End) {
         let mut wakers = WakeList::new();
         {
             let mut waiters = self.waiters.lock();
@@ -172,17 +202,26 @@ impl Notify {
             if state & STATE_MASK != WAITING {
                 // The last waiter left while we took the lock: retry the fast path.
                 drop(waiters);
-                return self.notify_one();
+                return self.notify(end);
             }
-            wakers.push_opt(self.serve_one_locked(&mut waiters, state));
+            wakers.push_opt(self.serve_one_locked(&mut waiters, state, end));
         }
         wakers.wake_all();
     }
 
-    /// With the lock held and `state` == WAITING | gen: serves the front waiter.
-    fn serve_one_locked(&self, waiters: &mut WaitList<Waiter>, state: usize) -> Option<Waker> {
-        let waiter = waiters.detach_front().expect("WAITING with an empty list");
-        waiter.served = Some(Served::One);
+    /// With the lock held and `state` == WAITING | gen: serves the front (or back) waiter.
+    fn serve_one_locked(
+        &self,
+        waiters: &mut WaitList<Waiter>,
+        state: usize,
+        end: End,
+    ) -> Option<Waker> {
+        let waiter = match end {
+            End::Front => waiters.detach_front(),
+            End::Back => waiters.detach_back(),
+        };
+        let waiter = waiter.expect("WAITING with an empty list");
+        waiter.served = Some(Served::One(end));
         let waker = waiter.waker.take();
         if waiters.is_empty() {
             self.state.store(generation(state) | EMPTY, SeqCst);
@@ -238,6 +277,13 @@ impl Notify {
         }
         wakers.wake_all();
     }
+}
+
+/// Which end of the queue `notify_one`/`notify_last` serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Front,
+    Back,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -396,13 +442,14 @@ impl Drop for Notified<'_> {
                         notify.state.store(generation(state) | EMPTY, SeqCst);
                     }
                 }
-                Some(Served::One) => {
-                    // We consumed a notify_one we will never act on: pass it on.
+                Some(Served::One(end)) => {
+                    // We consumed a notify_one (or notify_last) we will never act on: pass
+                    // it on, from the same end of the queue.
                     if state & STATE_MASK == WAITING {
-                        wakers.push_opt(notify.serve_one_locked(&mut waiters, state));
+                        wakers.push_opt(notify.serve_one_locked(&mut waiters, state, end));
                     } else {
                         drop(waiters);
-                        notify.notify_one();
+                        notify.notify(end);
                     }
                 }
                 Some(Served::All) => {}

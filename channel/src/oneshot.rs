@@ -505,6 +505,28 @@ impl<T> Receiver<T> {
         self.inner.is_none()
     }
 
+    /// Whether there is no value to receive now: none was sent yet, it was already taken, or
+    /// none will come (tokio's `Receiver::is_empty`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = weft_channel::oneshot::channel();
+    /// assert!(rx.is_empty());
+    /// tx.send(5).unwrap();
+    /// assert!(!rx.is_empty());
+    /// assert_eq!(rx.try_recv(), Ok(5));
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        let Some(ptr) = self.inner else {
+            return true;
+        };
+        // SAFETY: we hold RX_ALIVE.
+        let state = unsafe { ptr.as_ref() }.state.load(Acquire);
+        state & VALUE_SENT == 0
+    }
+
     /// Registers the waker (the receiver side of the ground rules); returns the state seen
     /// last if it shows an outcome.
     fn register(&mut self, ptr: NonNull<Inner<T>>, waker: &Waker) -> Option<usize> {

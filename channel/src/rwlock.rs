@@ -35,6 +35,8 @@ const MAX_READS: usize = (u32::MAX >> 3) as usize;
 /// ```
 pub struct RwLock<T: ?Sized> {
     sem: Semaphore,
+    /// The most readers at once: the number of permits a writer takes.
+    max_readers: u32,
     data: UnsafeCell<T>,
 }
 
@@ -66,8 +68,50 @@ impl<T> RwLock<T> {
     /// assert_eq!(*CONFIG.try_read().unwrap(), 1);
     /// ```
     pub const fn new(value: T) -> RwLock<T> {
+        RwLock::const_with_max_readers(value, MAX_READS as u32)
+    }
+
+    /// Creates an unlocked lock that lets at most `max_reads` readers in at once.
+    ///
+    /// # Panics
+    ///
+    /// If `max_reads` is 0 or more than `u32::MAX >> 3`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = weft_channel::RwLock::with_max_readers(0, 2);
+    /// let _a = lock.try_read().unwrap();
+    /// let _b = lock.try_read().unwrap();
+    /// assert!(lock.try_read().is_err());
+    /// ```
+    #[track_caller]
+    pub fn with_max_readers(value: T, max_reads: u32) -> RwLock<T> {
+        RwLock::const_with_max_readers(value, max_reads)
+    }
+
+    /// [`with_max_readers`](Self::with_max_readers), usable in a `static`.
+    ///
+    /// # Panics
+    ///
+    /// As [`with_max_readers`](Self::with_max_readers).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static LOCK: weft_channel::RwLock<u8> = weft_channel::RwLock::const_with_max_readers(0, 8);
+    /// assert!(LOCK.try_write().is_ok());
+    /// ```
+    #[track_caller]
+    pub const fn const_with_max_readers(value: T, max_reads: u32) -> RwLock<T> {
+        assert!(max_reads != 0, "a RwLock may not be created with 0 readers");
+        assert!(
+            max_reads as usize <= MAX_READS,
+            "a RwLock may not be created with more than u32::MAX >> 3 readers"
+        );
         RwLock {
-            sem: Semaphore::new(MAX_READS),
+            sem: Semaphore::new(max_reads as usize),
+            max_readers: max_reads,
             data: UnsafeCell::new(value),
         }
     }
@@ -123,7 +167,7 @@ impl<T: ?Sized> RwLock<T> {
     /// });
     /// ```
     pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
-        AcquireFut::new(&self.sem, MAX_READS)
+        AcquireFut::new(&self.sem, self.max_readers as usize)
             .await
             .expect("rwlock semaphore closed");
         RwLockWriteGuard { lock: self }
@@ -168,7 +212,7 @@ impl<T: ?Sized> RwLock<T> {
     /// });
     /// ```
     pub async fn write_owned(self: Arc<Self>) -> OwnedRwLockWriteGuard<T> {
-        AcquireFut::new(&self.sem, MAX_READS)
+        AcquireFut::new(&self.sem, self.max_readers as usize)
             .await
             .expect("rwlock semaphore closed");
         OwnedRwLockWriteGuard { lock: self }
@@ -209,7 +253,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
         let permit = self
             .sem
-            .try_acquire_many(MAX_READS as u32)
+            .try_acquire_many(self.max_readers)
             .map_err(|_| TryLockError(()))?;
         permit.forget();
         Ok(RwLockWriteGuard { lock: self })
@@ -247,7 +291,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
 }
 
 macro_rules! guard {
-    ($(#[$m:meta])* $name:ident [$($lt:lifetime,)?] $field:ty, permits = $n:expr, mut = $mutable:tt) => {
+    ($(#[$m:meta])* $name:ident [$($lt:lifetime,)?] $field:ty, permits = |$l:ident| $n:expr, mut = $mutable:tt) => {
         $(#[$m])*
         #[must_use = "if unused the RwLock will immediately unlock"]
         pub struct $name<$($lt,)? T: ?Sized> {
@@ -258,7 +302,7 @@ macro_rules! guard {
             type Target = T;
             fn deref(&self) -> &T {
                 // SAFETY: the guard holds at least one permit, so no writer has `&mut T`
-                // (a writer needs all MAX_READS permits).
+                // (a writer needs all `max_readers` permits).
                 unsafe { &*self.lock.data.get() }
             }
         }
@@ -267,7 +311,8 @@ macro_rules! guard {
 
         impl<$($lt,)? T: ?Sized> Drop for $name<$($lt,)? T> {
             fn drop(&mut self) {
-                self.lock.sem.release($n);
+                let $l = &self.lock;
+                $l.sem.release($n);
             }
         }
 
@@ -286,7 +331,7 @@ macro_rules! guard {
     (@mut true $name:ident [$($lt:lifetime,)?]) => {
         impl<$($lt,)? T: ?Sized> DerefMut for $name<$($lt,)? T> {
             fn deref_mut(&mut self) -> &mut T {
-                // SAFETY: a write guard holds all MAX_READS permits: no reader or other writer
+                // SAFETY: a write guard holds all `max_readers` permits: no reader or other writer
                 // exists, and `&mut self` is unique.
                 unsafe { &mut *self.lock.data.get() }
             }
@@ -297,19 +342,19 @@ macro_rules! guard {
 
 guard!(
     /// Shared access to the value of an [`RwLock`]; released when dropped.
-    RwLockReadGuard ['a,] &'a RwLock<T>, permits = 1, mut = false
+    RwLockReadGuard ['a,] &'a RwLock<T>, permits = |_lock| 1, mut = false
 );
 guard!(
     /// Exclusive access to the value of an [`RwLock`]; released when dropped.
-    RwLockWriteGuard ['a,] &'a RwLock<T>, permits = MAX_READS, mut = true
+    RwLockWriteGuard ['a,] &'a RwLock<T>, permits = |lock| lock.max_readers as usize, mut = true
 );
 guard!(
     /// Like [`RwLockReadGuard`], owning an `Arc` of its lock.
-    OwnedRwLockReadGuard [] Arc<RwLock<T>>, permits = 1, mut = false
+    OwnedRwLockReadGuard [] Arc<RwLock<T>>, permits = |_lock| 1, mut = false
 );
 guard!(
     /// Like [`RwLockWriteGuard`], owning an `Arc` of its lock.
-    OwnedRwLockWriteGuard [] Arc<RwLock<T>>, permits = MAX_READS, mut = true
+    OwnedRwLockWriteGuard [] Arc<RwLock<T>>, permits = |lock| lock.max_readers as usize, mut = true
 );
 
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
@@ -328,7 +373,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
         let lock = self.lock;
         std::mem::forget(self);
-        lock.sem.release(MAX_READS - 1);
+        lock.sem.release(lock.max_readers as usize - 1);
         RwLockReadGuard { lock }
     }
 }

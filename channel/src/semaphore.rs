@@ -175,6 +175,121 @@ impl Semaphore {
         }
     }
 
+    /// [`new`](Self::new) under tokio's name for use in a `static`.
+    ///
+    /// # Panics
+    ///
+    /// As [`new`](Self::new).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static LIMIT: weft_channel::Semaphore = weft_channel::Semaphore::const_new(2);
+    /// assert_eq!(LIMIT.available_permits(), 2);
+    /// ```
+    #[track_caller]
+    pub const fn const_new(permits: usize) -> Semaphore {
+        Semaphore::new(permits)
+    }
+
+    /// Waits for a permit, blocking the calling thread: [`acquire`](Self::acquire) for
+    /// synchronous code.
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError`] if the semaphore is closed.
+    ///
+    /// # Panics
+    ///
+    /// If called on a thread that runs an async runtime (see
+    /// [`in_runtime`](weft_core::context::in_runtime)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = weft_channel::Semaphore::new(1);
+    /// let permit = sem.blocking_acquire().unwrap();
+    /// assert_eq!(sem.available_permits(), 0);
+    /// # drop(permit);
+    /// ```
+    #[track_caller]
+    pub fn blocking_acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+        weft_core::block_on("blocking_acquire", self.acquire())
+    }
+
+    /// Waits for `n` permits, blocking the calling thread (see
+    /// [`blocking_acquire`](Self::blocking_acquire)).
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError`] if the semaphore is closed.
+    ///
+    /// # Panics
+    ///
+    /// As [`blocking_acquire`](Self::blocking_acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = weft_channel::Semaphore::new(3);
+    /// let permit = sem.blocking_acquire_many(2).unwrap();
+    /// assert_eq!(permit.num_permits(), 2);
+    /// ```
+    #[track_caller]
+    pub fn blocking_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
+        weft_core::block_on("blocking_acquire_many", self.acquire_many(n))
+    }
+
+    /// Waits for a permit owning an `Arc` of the semaphore, blocking the calling thread (see
+    /// [`blocking_acquire`](Self::blocking_acquire)).
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError`] if the semaphore is closed.
+    ///
+    /// # Panics
+    ///
+    /// As [`blocking_acquire`](Self::blocking_acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = std::sync::Arc::new(weft_channel::Semaphore::new(1));
+    /// let permit = sem.clone().blocking_acquire_owned().unwrap();
+    /// assert_eq!(sem.available_permits(), 0);
+    /// # drop(permit);
+    /// ```
+    #[track_caller]
+    pub fn blocking_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        weft_core::block_on("blocking_acquire_owned", self.acquire_owned())
+    }
+
+    /// Waits for `n` permits owning an `Arc` of the semaphore, blocking the calling thread
+    /// (see [`blocking_acquire`](Self::blocking_acquire)).
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError`] if the semaphore is closed.
+    ///
+    /// # Panics
+    ///
+    /// As [`blocking_acquire`](Self::blocking_acquire).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = std::sync::Arc::new(weft_channel::Semaphore::new(2));
+    /// let permit = sem.clone().blocking_acquire_many_owned(2).unwrap();
+    /// assert_eq!(permit.num_permits(), 2);
+    /// ```
+    #[track_caller]
+    pub fn blocking_acquire_many_owned(
+        self: Arc<Self>,
+        n: u32,
+    ) -> Result<OwnedSemaphorePermit, AcquireError> {
+        weft_core::block_on("blocking_acquire_many_owned", self.acquire_many_owned(n))
+    }
+
     /// Permits available right now (0 while tasks are queued).
     ///
     /// # Examples
@@ -611,7 +726,23 @@ impl Future for AcquireFut<'_> {
         match this.step {
             Step::Init => {
                 // As in tokio: a task that always finds the permits free still yields now
-                // and then. Only before queueing, so a waiter never sits on assigned permits.
+                // and then. Out of budget with the permits taken, it queues all the same
+                // (and yields): the yield must not cost it its place in the queue.
+                if !weft_core::coop::has_budget_remaining() {
+                    let state = this.sem.state.load(Acquire);
+                    if state & CLOSED != 0 || (state & WAITERS == 0 && permits(state) >= this.n) {
+                        // Free now: yield (woken at once) rather than take them.
+                        ready_budget!(cx);
+                    } else {
+                        // Taken: queue, woken when granted (a yield would be woken at once
+                        // and give the place away).
+                        let res = this.queue(cx.waker());
+                        if res.is_ready() {
+                            this.step = Step::Done;
+                        }
+                        return res;
+                    }
+                }
                 ready_budget!(cx);
                 let res = match this.sem.try_acquire_fast(this.n) {
                     Ok(()) => Poll::Ready(Ok(())),
@@ -683,6 +814,38 @@ impl SemaphorePermit<'_> {
     /// ```
     pub fn num_permits(&self) -> usize {
         self.permits
+    }
+
+    /// The semaphore the permits come from.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = weft_channel::Semaphore::new(1);
+    /// let permit = sem.try_acquire().unwrap();
+    /// assert!(std::ptr::eq(permit.semaphore(), &sem));
+    /// ```
+    pub fn semaphore(&self) -> &Semaphore {
+        self.sem
+    }
+
+    /// Moves `n` of the permits into a new permit, or `None` if this holds fewer than `n`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = weft_channel::Semaphore::new(3);
+    /// let mut a = sem.try_acquire_many(3).unwrap();
+    /// let b = a.split(1).unwrap();
+    /// assert_eq!((a.num_permits(), b.num_permits()), (2, 1));
+    /// assert!(a.split(3).is_none());
+    /// ```
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(SemaphorePermit {
+            sem: self.sem,
+            permits: n,
+        })
     }
 
     /// Drops the permit without giving it back: the semaphore shrinks for good.
@@ -762,6 +925,25 @@ impl OwnedSemaphorePermit {
     /// ```
     pub fn semaphore(&self) -> &Arc<Semaphore> {
         &self.sem
+    }
+
+    /// Moves `n` of the permits into a new permit, or `None` if this holds fewer than `n`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let sem = Arc::new(weft_channel::Semaphore::new(2));
+    /// let mut a = sem.try_acquire_many_owned(2).unwrap();
+    /// let b = a.split(1).unwrap();
+    /// assert_eq!((a.num_permits(), b.num_permits()), (1, 1));
+    /// ```
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(OwnedSemaphorePermit {
+            sem: self.sem.clone(),
+            permits: n,
+        })
     }
 
     /// Drops the permit without giving it back.

@@ -89,9 +89,12 @@ struct Shared<T> {
     /// The sender waiting in `closed` for the last receiver to go.
     rx_gone: Notify,
     rx_count: AtomicUsize,
+    /// Live senders; the last one to go sets `CLOSED`.
+    tx_count: AtomicUsize,
 }
 
-/// Sends new values to the [`Receiver`]s.
+/// Sends new values to the [`Receiver`]s; clone it for more senders (the channel closes
+/// when the last one goes).
 pub struct Sender<T> {
     shared: Arc<Shared<T>>,
 }
@@ -118,6 +121,7 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
         changed: Notify::new(),
         rx_gone: Notify::new(),
         rx_count: AtomicUsize::new(1),
+        tx_count: AtomicUsize::new(1),
     });
     (
         Sender {
@@ -301,6 +305,8 @@ impl<T> Receiver<T> {
         &mut self,
         mut f: impl FnMut(&T) -> bool,
     ) -> Result<Ref<'_, T>, RecvError> {
+        // Spends the budget even when `f` holds at once, so a loop on it yields in turn.
+        poll_fn(coop::poll_proceed).await;
         let (shared, seen) = (&*self.shared, &mut self.version);
         loop {
             {
@@ -315,6 +321,20 @@ impl<T> Receiver<T> {
             }
             changed(shared, seen).await?;
         }
+    }
+
+    /// Whether every sender is gone (the value can no longer change).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channel::watch::channel(0);
+    /// assert!(!rx.is_closed());
+    /// drop(tx);
+    /// assert!(rx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.shared.state.load(Acquire) & CLOSED != 0
     }
 
     /// Whether both receivers watch the same channel.
@@ -375,6 +395,22 @@ impl<T: fmt::Debug> fmt::Debug for Receiver<T> {
 }
 
 impl<T> Sender<T> {
+    /// A sender of a new channel holding `init`, with no receiver yet
+    /// ([`subscribe`](Self::subscribe) makes them).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let tx = weft_channel::watch::Sender::new(1);
+    /// let rx = tx.subscribe();
+    /// assert_eq!(*rx.borrow(), 1);
+    /// ```
+    pub fn new(init: T) -> Sender<T> {
+        let (tx, rx) = channel(init);
+        drop(rx);
+        tx
+    }
+
     /// Replaces the value and notifies the receivers.
     ///
     /// # Errors
@@ -538,6 +574,8 @@ impl<T> Sender<T> {
     /// });
     /// ```
     pub async fn closed(&self) {
+        // Spends the budget even when closed already, so a loop on it yields in turn.
+        poll_fn(coop::poll_proceed).await;
         loop {
             let notified = pin!(self.shared.rx_gone.notified());
             if self.is_closed() {
@@ -548,8 +586,20 @@ impl<T> Sender<T> {
     }
 }
 
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.shared.tx_count.fetch_add(1, Relaxed);
+        Sender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
+        if self.shared.tx_count.fetch_sub(1, AcqRel) != 1 {
+            return;
+        }
         self.shared.state.fetch_or(CLOSED, AcqRel);
         self.shared.changed.notify_waiters();
     }

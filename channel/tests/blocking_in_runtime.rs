@@ -11,12 +11,13 @@ fn in_runtime<R>(f: impl FnOnce() -> R) -> R {
     RuntimeContext::new().enter(f)
 }
 
-const RECV_MSG: &str = "`blocking_recv` called from inside a weft runtime: this would block the \
-                        runtime's thread (use `.await` instead)";
+const RECV_MSG: &str = "Cannot block the current thread from within a runtime: `blocking_recv` \
+                        called from inside a weft runtime would block the runtime's thread (use \
+                        `.await` instead)";
 
 #[test]
 #[should_panic(
-    expected = "`blocking_send` called from inside a weft runtime: this would block the runtime's thread (use `.await` instead)"
+    expected = "Cannot block the current thread from within a runtime: `blocking_send` called from inside a weft runtime would block the runtime's thread (use `.await` instead)"
 )]
 fn mpsc_blocking_send_panics() {
     in_runtime(|| {
@@ -27,7 +28,7 @@ fn mpsc_blocking_send_panics() {
 
 #[test]
 #[should_panic(
-    expected = "`blocking_recv` called from inside a weft runtime: this would block the runtime's thread (use `.await` instead)"
+    expected = "Cannot block the current thread from within a runtime: `blocking_recv` called from inside a weft runtime would block the runtime's thread (use `.await` instead)"
 )]
 fn mpsc_blocking_recv_panics() {
     in_runtime(|| {

@@ -80,9 +80,10 @@ impl Woken<'_> {
 #[track_caller]
 pub fn block_on<F: Future>(what: &str, fut: F) -> F::Output {
     if context::in_runtime() {
+        // The first sentence is tokio's, so that code (and tests) expecting it match.
         panic!(
-            "`{what}` called from inside a weft runtime: this would block the runtime's \
-             thread (use `.await` instead)"
+            "Cannot block the current thread from within a runtime: `{what}` called from \
+             inside a weft runtime would block the runtime's thread (use `.await` instead)"
         );
     }
     block_on_with(fut, |_| thread::park())

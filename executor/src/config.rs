@@ -2,6 +2,7 @@
 //! it fills one of these in.
 
 use std::fmt;
+use std::rc::Rc;
 use std::time::Duration;
 
 use crate::observe::{Hook, UnhandledPanic};
@@ -56,6 +57,10 @@ pub struct Config {
     pub on_after_poll: Option<Hook>,
     /// Called once when a task ends (completed, cancelled or panicked).
     pub on_task_terminate: Option<Hook>,
+    /// Called each time the runtime is about to sleep for want of work (tokio's
+    /// `on_thread_park`). If it wakes a task (or the `block_on` future), the runtime runs it
+    /// instead of sleeping.
+    pub on_thread_park: Option<Rc<dyn Fn()>>,
 }
 
 impl Default for Config {
@@ -74,6 +79,7 @@ impl Default for Config {
             on_before_poll: None,
             on_after_poll: None,
             on_task_terminate: None,
+            on_thread_park: None,
         }
     }
 }
@@ -104,6 +110,7 @@ impl fmt::Debug for Config {
             .field("on_before_poll", &self.on_before_poll.is_some())
             .field("on_after_poll", &self.on_after_poll.is_some())
             .field("on_task_terminate", &self.on_task_terminate.is_some())
+            .field("on_thread_park", &self.on_thread_park.is_some())
             .finish()
     }
 }

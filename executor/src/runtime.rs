@@ -170,12 +170,24 @@ impl Scheduler {
         let mut cx = Context::from_waker(&self.main_waker);
         let inbox = &*self.inbox;
         inbox.main_woken.store(true, Ordering::Relaxed);
+        // Wakes that came while no `block_on` ran (from this thread too, as a channel send
+        // between two `block_on`s) went to the remote queue: queue them before main's first
+        // turn, so that those tasks run in this `block_on`, as they would in tokio's.
+        self.drain_remote();
         loop {
             if inbox.main_woken.swap(false, Ordering::Acquire) {
-                if let Poll::Ready(v) =
-                    coop::with_budget(self.config.budget, || fut.as_mut().poll(&mut cx))
-                {
+                let (poll, spent) = coop::with_budget(self.config.budget, || {
+                    let poll = fut.as_mut().poll(&mut cx);
+                    (poll, !coop::has_budget_remaining())
+                });
+                if let Poll::Ready(v) = poll {
                     return v;
+                }
+                // As for a task: a main future that keeps spending its budget (a loop on an
+                // always-ready resource) must not hold the driver back, or its own timeouts
+                // never fire.
+                if spent {
+                    self.on_budget_spent();
                 }
             }
             // A woken main future takes its turn after the tasks that were ready before it,
@@ -199,8 +211,7 @@ impl Scheduler {
                 }
             }
             self.drain_remote();
-            let idle = self.queue.borrow().is_empty() && !inbox.main_woken.load(Ordering::Acquire);
-            if idle {
+            if self.is_idle() && self.before_park() {
                 self.park(None);
             } else if ran == self.config.event_interval {
                 self.park(Some(Duration::ZERO));
@@ -255,6 +266,23 @@ impl Scheduler {
             self.on_budget_spent();
         }
         polled
+    }
+
+    /// Nothing to run: the queue is empty and the main future was not woken.
+    fn is_idle(&self) -> bool {
+        self.queue.borrow().is_empty() && !self.inbox.main_woken.load(Ordering::Acquire)
+    }
+
+    /// Runs the `on_thread_park` hook, if any, before an idle park; returns whether the
+    /// runtime is still idle (the hook may have woken something on this thread, where a wake
+    /// does not unpark).
+    fn before_park(&self) -> bool {
+        let Some(hook) = self.config.on_thread_park.clone() else {
+            return true;
+        };
+        hook();
+        self.drain_remote();
+        self.is_idle()
     }
 
     fn park(&self, timeout: Option<Duration>) {

@@ -24,7 +24,10 @@ fn a_panic_comes_back_as_join_error() {
             .await
             .unwrap_err();
         assert!(err.is_panic());
-        assert_eq!(err.to_string(), "task panicked: blocking boom");
+        assert_eq!(
+            err.to_string(),
+            "task panicked with message \"blocking boom\""
+        );
         // The pool still works.
         assert_eq!(spawn_blocking(|| 1).await.unwrap(), 1);
     });

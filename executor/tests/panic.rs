@@ -21,7 +21,10 @@ fn panic_in_task_is_isolated() {
         let err = bad.await.unwrap_err();
         assert!(err.is_panic());
         assert!(!err.is_cancelled());
-        assert_eq!(err.to_string(), "task panicked: task failed");
+        assert_eq!(
+            err.to_string(),
+            "task panicked with message \"task failed\""
+        );
         assert_eq!(good.await.unwrap(), 7);
     });
     // The runtime is still usable afterwards.

@@ -24,6 +24,27 @@ impl Kind {
 #[derive(Default)]
 struct Options {
     start_paused: bool,
+    /// tokio's `crate = "path"`: the path to weft, when the macro cannot find it.
+    krate: Option<String>,
+}
+
+/// The path to weft as the crate being compiled names it: `crate = ".."` if given, else the
+/// name of the dependency on weft in its Cargo.toml (`tokio` after
+/// `tokio = { package = "weft", .. }`), else `::weft`.
+fn weft_path(options: &Options) -> String {
+    if let Some(path) = &options.krate {
+        return path.clone();
+    }
+    match proc_macro_crate::crate_name("weft") {
+        Ok(proc_macro_crate::FoundCrate::Name(name)) => format!("::{name}"),
+        // `Itself`: weft's own tests, examples and doctests, which see it as `weft`.
+        Ok(proc_macro_crate::FoundCrate::Itself) | Err(_) => "::weft".to_owned(),
+    }
+}
+
+/// The name the user calls weft by, for messages (`tokio` after the rename swap).
+fn user_name(path: &str) -> &str {
+    path.trim_start_matches("::")
 }
 
 pub(crate) fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -47,11 +68,13 @@ fn try_expand(
     item: TokenStream,
 ) -> Result<TokenStream, TokenStream> {
     let options = parse_options(kind, attr)?;
+    let weft = weft_path(&options);
+    let name = user_name(&weft);
     let toks: Vec<TokenTree> = item.into_iter().collect();
     let Some(fn_at) = toks.iter().position(|t| is_ident(Some(t), "fn")) else {
         return Err(error(
             Span::call_site(),
-            &format!("#[weft::{}] goes on an `async fn`", kind.name()),
+            &format!("#[{name}::{}] goes on an `async fn`", kind.name()),
         ));
     };
     let (prefix, sig) = toks.split_at(fn_at);
@@ -67,7 +90,7 @@ fn try_expand(
     };
     let sig = &sig[..sig.len() - 1];
     if kind == Kind::Test {
-        check_no_test_attr(prefix)?;
+        check_no_test_attr(prefix, name)?;
     }
     let output = return_type(sig).unwrap_or_else(|| "()".parse().expect("`()` parses"));
 
@@ -83,13 +106,15 @@ fn try_expand(
     out.extend(stream(&prefix[async_at + 1..]));
     out.extend(stream(sig));
     let run = if options.start_paused {
-        "::weft::Builder::new()
-            .start_paused(true)
-            .build()
-            .expect(\"failed to build the weft runtime\")
-            .block_on(__weft_body)"
+        format!(
+            "{weft}::Builder::new()
+                .start_paused(true)
+                .build()
+                .expect(\"failed to build the weft runtime\")
+                .block_on(__weft_body)"
+        )
     } else {
-        "::weft::run(__weft_body)"
+        format!("{weft}::run(__weft_body)")
     };
     // The body becomes an async block pinned as `dyn Future<Output = R>`: the explicit
     // output type lets `?` in the body infer its error type from the function's signature.
@@ -111,39 +136,89 @@ fn try_expand(
     Ok(out)
 }
 
-/// Parses `start_paused = true, ...`.
+/// Parses tokio's options: `flavor = "current_thread" | "local"`, `start_paused = bool`,
+/// `crate = "path"`. `flavor = "multi_thread"` and `worker_threads` are refused with the
+/// thread-per-core way to use more cores.
 fn parse_options(kind: Kind, attr: TokenStream) -> Result<Options, TokenStream> {
     let toks: Vec<TokenTree> = attr.into_iter().collect();
     let mut options = Options::default();
     for option in toks.split(|t| is_punct(Some(t), ',')) {
-        match option {
-            [] => {}
-            [TokenTree::Ident(key), eq, TokenTree::Ident(value)]
-                if key.to_string() == "start_paused" && is_punct(Some(eq), '=') =>
-            {
+        let (key, value) = match option {
+            [] => continue,
+            [TokenTree::Ident(key), eq, value] if is_punct(Some(eq), '=') => (key, value),
+            [first, ..] => {
+                return Err(error(
+                    first.span(),
+                    &format!(
+                        "expected `key = value`: #[{}] takes `flavor = \"current_thread\"`, \
+                         `start_paused = true` and `crate = \"path\"`",
+                        kind.name()
+                    ),
+                ))
+            }
+        };
+        match key.to_string().as_str() {
+            "start_paused" => {
                 options.start_paused = match value.to_string().as_str() {
                     "true" => true,
                     "false" => false,
                     _ => return Err(error(value.span(), "expected `true` or `false`")),
                 };
             }
-            [first, ..] => {
+            "flavor" => match string_value(value).as_deref() {
+                // Every weft task is local: tokio's LocalSet flavour is the plain runtime.
+                Some("current_thread" | "local") => {}
+                Some("multi_thread") => return Err(error(value.span(), MULTI_THREAD)),
+                _ => {
+                    return Err(error(
+                        value.span(),
+                        "unknown flavor: expected \"current_thread\" or \"local\"",
+                    ))
+                }
+            },
+            "worker_threads" => return Err(error(key.span(), MULTI_THREAD)),
+            "crate" => match string_value(value) {
+                Some(path) if path.parse::<TokenStream>().is_ok() && !path.is_empty() => {
+                    options.krate = Some(path);
+                }
+                _ => {
+                    return Err(error(
+                        value.span(),
+                        "expected a path in a string: `crate = \"tokio\"`",
+                    ))
+                }
+            },
+            other => {
                 return Err(error(
-                    first.span(),
+                    key.span(),
                     &format!(
-                        "unknown option: #[weft::{}] takes `start_paused = true` or \
-                         `start_paused = false`",
-                        kind.name()
-                    ),
-                ));
+                    "unknown option `{other}`: #[{}] takes `flavor`, `start_paused` and `crate`",
+                    kind.name()
+                ),
+                ))
             }
         }
     }
     Ok(options)
 }
 
+/// Why there is no multi-thread flavour, and what to use instead.
+const MULTI_THREAD: &str = "weft has no multi-thread (work-stealing) runtime: its tasks stay on \
+     the thread that spawned them. Use `flavor = \"current_thread\"`, and to use more cores run one \
+     runtime per core with `weft::Builder::workers(n)` (thread-per-core).";
+
+/// The text of a string literal token, unescaped only as far as plain names and paths need.
+fn string_value(tt: &TokenTree) -> Option<String> {
+    let TokenTree::Literal(lit) = tt else {
+        return None;
+    };
+    let s = lit.to_string();
+    let inner = s.strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains('\\')).then(|| inner.to_owned())
+}
+
 /// Rejects a `#[test]` next to `#[weft::test]` (it would declare the test twice).
-fn check_no_test_attr(prefix: &[TokenTree]) -> Result<(), TokenStream> {
+fn check_no_test_attr(prefix: &[TokenTree], name: &str) -> Result<(), TokenStream> {
     for pair in prefix.windows(2) {
         let [hash, TokenTree::Group(g)] = pair else {
             continue;
@@ -155,7 +230,10 @@ fn check_no_test_attr(prefix: &[TokenTree]) -> Result<(), TokenStream> {
         {
             return Err(error(
                 g.span(),
-                "second test attribute: #[weft::test] already declares the test, remove this one",
+                &format!(
+                    "second test attribute: #[{name}::test] already declares the test, remove \
+                     this one"
+                ),
             ));
         }
     }

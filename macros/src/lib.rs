@@ -71,66 +71,8 @@ pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
     entry::expand(entry::Kind::Test, attr, item)
 }
 
-/// Waits on several futures at once and runs the handler of the first that completes
-/// (tokio's `select!`; asyncio's `wait(.., FIRST_COMPLETED)` written inline).
-///
-/// ```text
-/// weft::select! {
-///     biased;                                     // optional
-///     <pattern> = <future> [, if <condition>] => <handler>,
-///     ...
-///     else => <expression>,                       // optional
-/// }
-/// ```
-///
-/// It must be used inside an async context, and evaluates as follows:
-///
-/// 1. Every `<condition>` is evaluated; a branch whose condition is false is disabled.
-/// 2. Every `<future>` is evaluated, in order, including those of disabled branches (those
-///    are then never polled). Anything that implements `IntoFuture` goes; futures need not
-///    be `Unpin` or fused: each is pinned inside the macro and polled until it completes,
-///    never after.
-/// 3. The enabled futures are polled, starting from a random branch each time (fairness),
-///    or in the order written with `biased;`.
-/// 4. When a future completes, its output is matched against `<pattern>`. On a match, all
-///    the futures are dropped and `<handler>` runs with the pattern's bindings: its value is
-///    the value of `select!`. On a mismatch the branch is disabled and the others go on.
-/// 5. When every branch is disabled, the `else` expression runs; without `else`, the macro
-///    panics with "all branches are disabled and there is no else branch".
-///
-/// Handlers run after the futures are dropped, so they may use what the futures borrowed;
-/// `break`, `continue`, `return` and `?` in a handler act on the code around `select!`.
-///
-/// # Examples
-///
-/// ```
-/// weft::run(async {
-///     let fast = async { 1 };
-///     let slow = std::future::pending::<u32>();
-///     let got = weft::select! {
-///         v = fast => v,
-///         v = slow => v * 10,
-///     };
-///     assert_eq!(got, 1);
-/// });
-/// ```
-///
-/// Patterns that do not match disable their branch; `if` preconditions; `else`:
-///
-/// ```
-/// weft::run(async {
-///     let mut seen = Vec::new();
-///     for round in 0..3 {
-///         weft::select! {
-///             biased;
-///             Some(v) = async { None::<u32> } => seen.push(v), // never matches
-///             v = async { round }, if round < 2 => seen.push(v * 100),
-///             else => seen.push(999),
-///         }
-///     }
-///     assert_eq!(seen, [0, 100, 999]);
-/// });
-/// ```
+/// The engine of `weft::select!`, which passes it weft's path first (`$crate;`); use
+/// `weft::select!` (documented there), not this.
 #[proc_macro]
 pub fn select(input: TokenStream) -> TokenStream {
     select::expand(input)

@@ -26,6 +26,8 @@ struct Branch {
 }
 
 struct Select {
+    /// `$crate` of `weft::select!`.
+    krate: TokenTree,
     biased: bool,
     branches: Vec<Branch>,
     otherwise: Option<TokenStream>,
@@ -40,10 +42,21 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
 
 fn parse(input: TokenStream) -> Result<Select, TokenStream> {
     let toks: Vec<TokenTree> = input.into_iter().collect();
-    let mut i = 0;
-    let biased = is_ident(toks.first(), "biased") && is_punct(toks.get(1), ';');
+    // `weft::select!` (a `macro_rules!`) passes its `$crate` first, so that the expansion
+    // names weft as the user's crate does (`tokio` after the rename swap).
+    let krate = match (toks.first(), toks.get(1)) {
+        (Some(k @ TokenTree::Ident(_)), semi) if is_punct(semi, ';') => k.clone(),
+        _ => {
+            return Err(error(
+                Span::call_site(),
+                "use select! through `weft::select!`, which passes it weft's path",
+            ))
+        }
+    };
+    let mut i = 2;
+    let biased = is_ident(toks.get(i), "biased") && is_punct(toks.get(i + 1), ';');
     if biased {
-        i = 2;
+        i += 2;
     }
     let mut branches = Vec::new();
     let mut otherwise = None;
@@ -75,6 +88,7 @@ fn parse(input: TokenStream) -> Result<Select, TokenStream> {
         ));
     }
     Ok(Select {
+        krate,
         biased,
         branches,
         otherwise,
@@ -203,45 +217,56 @@ fn generate(select: Select) -> TokenStream {
     }
 
     // `args`: the user's tokens, spliced in at `$k` and left with their own spans.
-    let mut args: Vec<TokenStream> = vec![otherwise];
+    let mut args: Vec<TokenStream> = vec![otherwise, TokenStream::from(select.krate)];
     let mut arg = |ts: TokenStream| {
         args.push(ts);
         args.len() - 1
+    };
+    // The disabled-branch mask: the smallest integer that has a bit per branch (it lives in
+    // the future that awaits `select!`, so its size counts).
+    let mask = match n {
+        0..=8 => "u8",
+        9..=16 => "u16",
+        17..=32 => "u32",
+        _ => "u64",
     };
     let type_params: Vec<String> = (0..n).map(|b| format!("__WeftT{b}")).collect();
     let variants: Vec<String> = (0..n).map(|b| format!("_{b}(__WeftT{b}),")).collect();
     let mut conds = String::new();
     let mut futs = String::new();
+    let mut into_futs = String::new();
     let mut poll_arms = String::new();
     let mut out_arms = String::new();
     for (b, branch) in select.branches.into_iter().enumerate() {
         if let Some(cond) = branch.cond {
             let c = arg(stream(&cond));
-            conds += &format!("if !(${c}) {{ __weft_disabled |= 1u64 << {b}; }}\n");
+            conds += &format!("if !(${c}) {{ __weft_disabled |= 1 << {b}; }}\n");
         }
         let f = arg(stream(&branch.fut));
-        futs += &format!(
-            "let mut __weft_fut_{b} = ::core::pin::pin!(
-                ::core::future::IntoFuture::into_future(${f})
-            );\n"
-        );
+        // The futures as written go in a tuple first: a temporary borrowed there
+        // (`&mut ready(())`) lives to the end of the block, as in a `let`.
+        futs += &format!("${f},\n");
+        into_futs += &format!("::core::future::IntoFuture::into_future(__weft_raw.{b}),\n");
         let check = arg(clean_pattern(stream(&branch.pat)));
         poll_arms += &format!(
             "{b} => {{
-                if __weft_disabled & (1u64 << {b}) != 0 {{
+                if *__weft_disabled & (1 << {b}) != 0 {{
                     continue;
                 }}
-                let __weft_v = match ::core::future::Future::poll(
-                    __weft_fut_{b}.as_mut(),
-                    __weft_cx,
-                ) {{
+                // SAFETY: the future lives in `__weft_futs`, a local of the async context
+                // that awaits this `select!`, reachable only through this `&mut`: it is not
+                // moved again before it is dropped with that context.
+                let __weft_fut = unsafe {{
+                    ::core::pin::Pin::new_unchecked(&mut __weft_futs.{b})
+                }};
+                let __weft_v = match ::core::future::Future::poll(__weft_fut, __weft_cx) {{
                     ::core::task::Poll::Ready(__weft_v) => __weft_v,
                     ::core::task::Poll::Pending => {{
                         __weft_pending = true;
                         continue;
                     }}
                 }};
-                __weft_disabled |= 1u64 << {b};
+                *__weft_disabled |= 1 << {b};
                 #[allow(unused_variables, unused_mut, unreachable_patterns)]
                 match &__weft_v {{
                     ${check} => {{}}
@@ -257,16 +282,23 @@ fn generate(select: Select) -> TokenStream {
     let start = if select.biased {
         "0usize".to_owned()
     } else {
-        format!("::weft::__select_private::random_start({n})")
+        format!("$1::__select_private::random_start({n})")
     };
     let src = format!(
         "{{
             enum __WeftOut<{tp}> {{ {variants} Disabled }}
-            let __weft_out = {{
-                let mut __weft_disabled: u64 = 0;
+            #[allow(unused_mut)]
+            let mut __weft_out = {{
+                let mut __weft_disabled: {mask} = 0;
                 {conds}
-                {futs}
-                ::core::future::poll_fn(|__weft_cx: &mut ::core::task::Context<'_>| {{
+                let __weft_raw = ({futs});
+                let mut __weft_futs = ({into_futs});
+                let __weft_futs = &mut __weft_futs;
+                let __weft_disabled = &mut __weft_disabled;
+                ::core::future::poll_fn(move |__weft_cx: &mut ::core::task::Context<'_>| {{
+                    if !$1::__select_private::budget_available(__weft_cx) {{
+                        return ::core::task::Poll::Pending;
+                    }}
                     let __weft_start: usize = {start};
                     let mut __weft_pending = false;
                     for __weft_k in 0..{n}usize {{

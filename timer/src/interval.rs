@@ -229,6 +229,26 @@ impl Interval {
         self.delay.reset_to(Instant::now());
     }
 
+    /// Moves the next tick to `after` from now; the schedule continues from there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_timer::{driver::Timer, interval, Instant};
+    ///
+    /// Timer::new(true).block_on(async {
+    ///     let mut iv = interval(Duration::from_secs(1));
+    ///     iv.tick().await;
+    ///     let start = Instant::now();
+    ///     iv.reset_after(Duration::from_millis(20));
+    ///     assert_eq!(iv.tick().await, start + Duration::from_millis(20));
+    /// });
+    /// ```
+    pub fn reset_after(&mut self, after: std::time::Duration) {
+        self.delay.reset_to(Instant::now().add_or_far(after));
+    }
+
     /// Moves the next tick to `deadline`; the schedule continues from there.
     ///
     /// # Examples

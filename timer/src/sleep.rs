@@ -179,7 +179,8 @@ impl Sleep {
         self.deadline
     }
 
-    /// Whether the deadline has passed (the sleep completed, or will on its next poll).
+    /// Whether the sleep has fired: it was polled (or reset) and its deadline has passed.
+    /// `false` before the first poll, even with a deadline in the past, as tokio's.
     ///
     /// # Examples
     ///
@@ -188,14 +189,16 @@ impl Sleep {
     /// use weft_timer::{driver::Timer, sleep};
     ///
     /// Timer::new(true).block_on(async {
-    ///     let s = sleep(Duration::from_secs(1));
+    ///     let mut s = std::pin::pin!(sleep(Duration::from_secs(1)));
+    ///     assert!(futures::poll!(s.as_mut()).is_pending());
     ///     assert!(!s.is_elapsed());
     ///     weft_timer::advance(Duration::from_secs(1)).await;
     ///     assert!(s.is_elapsed());
     /// });
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        self.link.is_done() || self.deadline <= Instant::now()
+        self.link.is_done()
+            || (self.link.registration().is_some() && self.deadline <= Instant::now())
     }
 
     /// Moves the deadline (earlier or later), keeping the registration: the sleep will
@@ -222,6 +225,21 @@ impl Sleep {
 
     pub(crate) fn reset_to(&mut self, deadline: Instant) {
         self.deadline = deadline;
+        if deadline <= Instant::now() {
+            // Already past: the sleep fires now, as tokio's does (its next poll is Ready,
+            // and the task that waited on it is woken).
+            let waker = self.link.registration().and_then(|reg| {
+                context::with(|t| (t.id == reg.timer).then(|| t.cancel(reg.key())))
+                    .flatten()
+                    .flatten()
+            });
+            self.link = Link::DONE;
+            // Woken outside the timer's borrow.
+            if let Some(w) = waker {
+                w.wake();
+            }
+            return;
+        }
         let reg = self.link.registration();
         self.link = Link::UNREGISTERED;
         if let Some(reg) = reg {

@@ -10,8 +10,8 @@ use std::task::{ready, Context, Poll};
 
 use futures_core::Stream;
 
-use super::chan::{self, Pop, RxCore};
-use super::error::{SendError, TryRecvError, TrySendError};
+use super::chan;
+use super::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
 use super::ring::{Reserve, Ring};
 use super::RecvFuture;
 use weft_core::coop;
@@ -262,6 +262,135 @@ impl<T> Sender<T> {
             Ok(()) => Ok(Permit { chan: &self.chan }),
             Err(()) => Err(SendError(())),
         }
+    }
+
+    /// Waits for room for `n` messages at once and reserves it: the permits come as an
+    /// iterator, each sending one message; those not used give their room back when the
+    /// iterator is dropped. Waiting senders are served first come first served, so a large
+    /// reservation is not overtaken by later small ones.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] if the receiver is gone, or if `n` is more than the channel's capacity
+    /// (it could never be granted).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: room handed to a dropped `reserve_many` goes to the next waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let (tx, mut rx) = weft_channel::mpsc::channel(4);
+    ///     let permits = tx.reserve_many(3).await.unwrap();
+    ///     assert_eq!(tx.capacity(), 1);
+    ///     for (i, permit) in permits.enumerate() {
+    ///         permit.send(i);
+    ///     }
+    ///     assert_eq!(rx.recv().await, Some(0));
+    ///     assert!(tx.reserve_many(5).await.is_err()); // more than the capacity
+    /// });
+    /// ```
+    pub async fn reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, SendError<()>> {
+        poll_fn(coop::poll_proceed).await;
+        if n > self.chan.capacity() {
+            return Err(SendError(()));
+        }
+        if n == 0 {
+            return match self.chan.is_rx_closed() {
+                true => Err(SendError(())),
+                false => Ok(PermitIterator {
+                    chan: &self.chan,
+                    n: 0,
+                }),
+            };
+        }
+        match Reserve::many(&self.chan, n).await {
+            Ok(()) => Ok(PermitIterator {
+                chan: &self.chan,
+                n,
+            }),
+            Err(()) => Err(SendError(())),
+        }
+    }
+
+    /// Reserves room for `n` messages if there is room for all of them now (see
+    /// [`reserve_many`](Self::reserve_many)).
+    ///
+    /// # Errors
+    ///
+    /// `Full` if there is not room for `n` now (or never: `n` above the capacity), `Closed`
+    /// if the receiver is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = weft_channel::mpsc::channel::<u8>(2);
+    /// let permits = tx.try_reserve_many(2).unwrap();
+    /// assert_eq!(permits.len(), 2);
+    /// assert!(tx.try_reserve_many(1).is_err());
+    /// drop(permits);
+    /// assert_eq!(tx.capacity(), 2);
+    /// ```
+    pub fn try_reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, TrySendError<()>> {
+        if n > self.chan.capacity() {
+            return match self.chan.is_rx_closed() {
+                true => Err(TrySendError::Closed(())),
+                false => Err(TrySendError::Full(())),
+            };
+        }
+        self.chan.try_reserve_n(n)?;
+        Ok(PermitIterator {
+            chan: &self.chan,
+            n,
+        })
+    }
+
+    /// Like [`send`](Self::send), giving up after `timeout` without room (measured on the
+    /// runtime's clock, [`weft_core::time`]: weft's, paused or not, under weft; real time
+    /// elsewhere).
+    ///
+    /// # Errors
+    ///
+    /// [`SendTimeoutError::Timeout`] with the value if no room came in time,
+    /// [`SendTimeoutError::Closed`] if the receiver is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`send`](Self::send): the value is lost if the future is dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_channel::mpsc::error::SendTimeoutError;
+    ///
+    /// futures::executor::block_on(async {
+    ///     let (tx, _rx) = weft_channel::mpsc::channel(1);
+    ///     tx.send_timeout(1, Duration::from_millis(5)).await.unwrap();
+    ///     let full = tx.send_timeout(2, Duration::from_millis(5)).await;
+    ///     assert_eq!(full, Err(SendTimeoutError::Timeout(2)));
+    /// });
+    /// ```
+    pub async fn send_timeout(
+        &self,
+        value: T,
+        timeout: std::time::Duration,
+    ) -> Result<(), SendTimeoutError<T>> {
+        let mut send = self.send(value);
+        // On the runtime's clock (weft's timer, paused in tests), real time off weft.
+        let mut sleep =
+            weft_core::time::sleep_until(weft_core::time::now().saturating_add(timeout));
+        poll_fn(|cx| {
+            if let Poll::Ready(res) = Pin::new(&mut send).poll(cx) {
+                return Poll::Ready(res.map_err(|SendError(v)| SendTimeoutError::Closed(v)));
+            }
+            ready!(sleep.as_mut().poll(cx));
+            let value = send.value.take().expect("the value is sent only on Ready");
+            Poll::Ready(Err(SendTimeoutError::Timeout(value)))
+        })
+        .await
     }
 
     /// Reserves room for one message if there is some now.
@@ -583,8 +712,11 @@ impl<T> Permit<'_, T> {
     /// assert_eq!(rx.try_recv(), Ok(5));
     /// ```
     pub fn send(self, value: T) {
-        self.chan.send_reserved(value);
-        std::mem::forget(self); // the room is used, not given back
+        let chan = self.chan;
+        // The room is used, not given back, even if waking the receiver panics (the message
+        // is in the channel by then).
+        std::mem::forget(self);
+        chan.send_reserved(value);
     }
 }
 
@@ -597,6 +729,49 @@ impl<T> Drop for Permit<'_, T> {
 impl<T> fmt::Debug for Permit<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Permit").finish_non_exhaustive()
+    }
+}
+
+/// Room for several messages, reserved by [`Sender::reserve_many`]: an iterator of
+/// [`Permit`]s. Dropping it gives back the room of the permits it has not yielded.
+#[must_use = "dropping the permits gives the room back"]
+pub struct PermitIterator<'a, T> {
+    chan: &'a Ring<T>,
+    /// Permits not yet yielded.
+    n: usize,
+}
+
+impl<'a, T> Iterator for PermitIterator<'a, T> {
+    type Item = Permit<'a, T>;
+
+    fn next(&mut self) -> Option<Permit<'a, T>> {
+        if self.n == 0 {
+            return None;
+        }
+        self.n -= 1;
+        Some(Permit { chan: self.chan })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.n, Some(self.n))
+    }
+}
+
+impl<T> ExactSizeIterator for PermitIterator<'_, T> {}
+
+impl<T> std::iter::FusedIterator for PermitIterator<'_, T> {}
+
+impl<T> Drop for PermitIterator<'_, T> {
+    fn drop(&mut self) {
+        self.chan.return_units(self.n);
+    }
+}
+
+impl<T> fmt::Debug for PermitIterator<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PermitIterator")
+            .field("permits", &self.n)
+            .finish_non_exhaustive()
     }
 }
 
@@ -910,11 +1085,11 @@ impl<T> Stream for Receiver<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         self.chan.close_rx();
+        // SAFETY: we are the only receiver (`&mut self`).
+        unsafe { self.chan.release_rx_waker() };
         // Drop what is buffered now; anything still in flight is dropped with the channel.
         // SAFETY: we are the only receiver (`&mut self`).
-        while let Pop::Value(v) = unsafe { self.chan.try_pop() } {
-            drop(v);
-        }
+        unsafe { chan::drain(&*self.chan) };
     }
 }
 

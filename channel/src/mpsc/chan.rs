@@ -175,11 +175,45 @@ impl RxWaker {
     /// The caller's claim CAS on the state word cleared `RX_WAITING`, and the position it
     /// claimed is not published yet (see the module docs: the receiver writes the cell only
     /// once it has received that position).
-    pub(super) unsafe fn wake_claimed(&self) {
+    ///
+    /// A waker that panics must not lose the message: its panic is caught and returned, for
+    /// the caller to resume once the message is published (`catch_unwind` costs nothing
+    /// unless it catches).
+    #[must_use = "resume the waker's panic after publishing"]
+    pub(super) unsafe fn wake_claimed(&self) -> std::thread::Result<()> {
         // SAFETY: per the caller's contract, the receiver does not write the cell before it
         // sees our position published, which we do after this read.
-        if let Some(w) = unsafe { &*self.cell.get() } {
-            w.wake_by_ref();
+        match unsafe { &*self.cell.get() } {
+            Some(w) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.wake_by_ref())),
+            None => Ok(()),
+        }
+    }
+
+    /// Receiver side, when the receiver is dropped: drops the registered waker at once (a
+    /// waker can keep a whole task's memory alive), if no sender can be reading it. That is
+    /// when the receiver itself takes `RX_WAITING` back (so no claim cleared it, and none can
+    /// start to read) and no notifier counts in `WAKERS`; otherwise the waker stays, and goes
+    /// with the channel.
+    ///
+    /// # Safety
+    ///
+    /// Only the channel's single receiver may call this.
+    pub(super) unsafe fn release(&self, state: &BiasedWord, bits: RxBits) {
+        let mut s = state.load(Acquire);
+        while s & bits.rx_waiting != 0 {
+            match state.compare_exchange_weak(s, s & !bits.rx_waiting, AcqRel, Acquire) {
+                Ok(_) => {
+                    if s & bits.waker_mask == 0 {
+                        // SAFETY: we cleared RX_WAITING ourselves, so no sender's claim did
+                        // (none is in `wake_claimed`), and WAKERS is 0 (none is in `wake`);
+                        // no sender can start to read the cell now. Only we write it.
+                        let waker = unsafe { (*self.cell.get()).take() };
+                        drop(waker);
+                    }
+                    return;
+                }
+                Err(actual) => s = actual,
+            }
         }
     }
 
@@ -357,4 +391,28 @@ pub(super) fn try_upgrade(tx_count: &AtomicUsize) -> bool {
             Err(actual) => n = actual,
         }
     }
+}
+
+/// Drops every message the receiver can take now. If a message's `drop` panics, the rest are
+/// still dropped (by a guard, during the unwinding) before the panic goes on.
+///
+/// # Safety
+///
+/// Only the (single) receiver may call this.
+pub(super) unsafe fn drain<T, C: RxCore<T>>(chan: &C) {
+    struct Guard<'a, T, C: RxCore<T>>(&'a C, std::marker::PhantomData<T>);
+    impl<T, C: RxCore<T>> Drop for Guard<'_, T, C> {
+        fn drop(&mut self) {
+            // SAFETY: `drain`'s caller is the receiver.
+            while let Pop::Value(v) = unsafe { self.0.try_pop() } {
+                drop(v);
+            }
+        }
+    }
+    let guard = Guard(chan, std::marker::PhantomData);
+    // SAFETY: the caller is the receiver.
+    while let Pop::Value(v) = unsafe { chan.try_pop() } {
+        drop(v);
+    }
+    drop(guard);
 }

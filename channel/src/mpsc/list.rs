@@ -202,14 +202,18 @@ impl<T> List<T> {
                     let slot = unsafe { &(*block).slots[offset] };
                     // SAFETY: we claimed this slot; the receiver reads it only after `full`.
                     unsafe { (*slot.value.get()).write(value) };
-                    if state & RX_WAITING != 0 {
+                    let woke = match state & RX_WAITING != 0 {
                         // SAFETY: our claim CAS cleared RX_WAITING, and the slot is
                         // published only below.
-                        unsafe { self.rx_waker.wake_claimed() };
-                    }
+                        true => unsafe { self.rx_waker.wake_claimed() },
+                        false => Ok(()),
+                    };
                     slot.full.store(true, Release);
                     if !next_block.is_null() {
                         self.recycle(next_block);
+                    }
+                    if let Err(panic) = woke {
+                        std::panic::resume_unwind(panic);
                     }
                     return Ok(());
                 }
@@ -312,6 +316,18 @@ impl<T> RxCore<T> for List<T> {
         };
         // SAFETY: the caller is the single receiver.
         unsafe { self.rx_waker.park(&self.state, waker, RX_BITS, verdict) }
+    }
+}
+
+impl<T> List<T> {
+    /// Drops the receiver's registered waker if it can (see `RxWaker::release`).
+    ///
+    /// # Safety
+    ///
+    /// Only the receiver may call this.
+    pub(crate) unsafe fn release_rx_waker(&self) {
+        // SAFETY: the caller is the receiver.
+        unsafe { self.rx_waker.release(&self.state, RX_BITS) }
     }
 }
 

@@ -69,7 +69,7 @@ mod list;
 mod ring;
 mod unbounded;
 
-pub use bounded::{OwnedPermit, Permit, Receiver, SendFuture, Sender, WeakSender};
+pub use bounded::{OwnedPermit, Permit, PermitIterator, Receiver, SendFuture, Sender, WeakSender};
 pub use unbounded::{UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
 
 /// Future of [`Receiver::recv`] and [`UnboundedReceiver::recv`]; `R` is the receiver.
@@ -136,4 +136,34 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 /// ```
 pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
     unbounded::new()
+}
+
+// tokio's handles are unwind safe whatever `T`: a panic cannot leave a channel's state
+// half-updated (every update is one atomic step or is made under a lock that a panic
+// releases with the state consistent), and a message is either in the channel or not.
+mod unwind {
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+
+    use super::*;
+
+    macro_rules! unwind_safe {
+        ($($ty:ty),* $(,)?) => {
+            $(
+                impl<T> UnwindSafe for $ty {}
+                impl<T> RefUnwindSafe for $ty {}
+            )*
+        };
+    }
+
+    unwind_safe!(
+        Sender<T>,
+        WeakSender<T>,
+        Receiver<T>,
+        OwnedPermit<T>,
+        Permit<'_, T>,
+        PermitIterator<'_, T>,
+        UnboundedSender<T>,
+        WeakUnboundedSender<T>,
+        UnboundedReceiver<T>,
+    );
 }

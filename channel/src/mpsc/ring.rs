@@ -108,7 +108,12 @@ fn with_taken(state: u64, taken: usize) -> u64 {
 
 /// `state` with one more unit of capacity taken.
 fn take_unit(state: u64) -> u64 {
-    with_taken(state, taken(state) + 1)
+    take_units(state, 1)
+}
+
+/// `state` with `n` more units of capacity taken.
+fn take_units(state: u64, n: usize) -> u64 {
+    with_taken(state, taken(state) + n)
 }
 
 /// Capacity in use: `taken − released`, modulo 2^28 (see the ground rules for why it is in
@@ -136,10 +141,17 @@ struct Slot<T> {
 }
 
 /// A queued sender (see the ground rules).
+///
+/// A waiter wants `need` units (one for `send` and `reserve`, `n` for `reserve_many(n)`).
+/// Units are handed only to the front waiter, one at a time, until it has all it needs; only
+/// then is it detached and woken. So a waiter holding part of its units is always at the
+/// front, and waiters never hold part of the capacity each while waiting for the rest.
 struct SendWaiter {
     waker: Option<Waker>,
-    /// A unit of capacity has been handed to this waiter.
-    granted: bool,
+    /// Units of capacity wanted.
+    need: usize,
+    /// Units of capacity handed to this waiter so far (`granted == need`: done).
+    granted: usize,
 }
 
 /// The shared part of a bounded channel.
@@ -266,15 +278,23 @@ impl<T> Ring<T> {
 
     /// Takes one unit of capacity (a permit) without a position.
     pub(crate) fn try_reserve(&self) -> Result<(), TrySendError<()>> {
+        self.try_reserve_n(1)
+    }
+
+    /// Takes `n` units of capacity at once, or none.
+    pub(crate) fn try_reserve_n(&self, n: usize) -> Result<(), TrySendError<()>> {
         loop {
             let (state, used) = self.load_in_use();
             if state & RX_CLOSED != 0 {
                 return Err(TrySendError::Closed(()));
             }
-            if state & TX_WAITING != 0 || used >= self.cap {
+            if n == 0 {
+                return Ok(());
+            }
+            if state & TX_WAITING != 0 || n > self.cap - used.min(self.cap) {
                 return Err(TrySendError::Full(()));
             }
-            let next = take_unit(state);
+            let next = take_units(state, n);
             if self
                 .state
                 .compare_exchange_weak(state, next, AcqRel, Acquire)
@@ -309,11 +329,25 @@ impl<T> Ring<T> {
         // CAS chain synchronised with: the receiver has finished with this slot (it cleared
         // `full` before storing that `released`).
         unsafe { (*slot.value.get()).write(value) };
-        if wake_rx {
+        let woke = match wake_rx {
             // SAFETY: our claim CAS cleared RX_WAITING, and `pos` is published only below.
-            unsafe { self.rx_waker.wake_claimed() };
-        }
+            true => unsafe { self.rx_waker.wake_claimed() },
+            false => Ok(()),
+        };
         slot.full.store(true, Release);
+        if let Err(panic) = woke {
+            std::panic::resume_unwind(panic);
+        }
+    }
+
+    /// Drops the receiver's registered waker if it can (see `RxWaker::release`).
+    ///
+    /// # Safety
+    ///
+    /// Only the receiver may call this.
+    pub(crate) unsafe fn release_rx_waker(&self) {
+        // SAFETY: the caller is the receiver.
+        unsafe { self.rx_waker.release(&self.state, RX_BITS) }
     }
 
     /// The receiver's side of a message received: frees its unit of capacity with a plain
@@ -336,22 +370,34 @@ impl<T> Ring<T> {
     /// Gives back one unit of capacity from the sending side: an unused permit, or a
     /// cancelled or failed sender that had been granted one.
     pub(crate) fn return_unit(&self) {
+        self.return_units(1);
+    }
+
+    /// Gives back `n` units of capacity from the sending side (see `return_unit`).
+    pub(crate) fn return_units(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
         let mut state = self.state.load(Acquire);
-        loop {
-            let next = with_taken(state, taken(state).wrapping_sub(1));
+        let next = loop {
+            let next = with_taken(state, taken(state).wrapping_sub(n));
             match self
                 .state
                 .compare_exchange_weak(state, next, AcqRel, Acquire)
             {
-                Ok(_) => break,
+                Ok(_) => break next,
                 Err(actual) => state = actual,
             }
-        }
+        };
         if state & TX_WAITING != 0 {
             self.grant_slow();
         }
-        if state & RX_WAITING != 0 {
-            // A closed receiver waits for outstanding permits before it ends.
+        // A closed receiver waits for the outstanding permits before it ends: wake it when
+        // the last one comes back (it sleeps, so `released` is its last store, and the CAS
+        // above read a state written after it).
+        if state & RX_WAITING != 0
+            && (state & RX_CLOSED == 0 || in_use(next, self.released.load(Acquire)) == 0)
+        {
             self.rx_waker.notify(&self.state, RX_BITS);
         }
     }
@@ -365,7 +411,8 @@ impl<T> Ring<T> {
     }
 
     /// With `send_waiters` locked: while senders are queued and capacity is free, takes a
-    /// unit for the first queued sender and marks it granted; collects their wakers.
+    /// unit for the first queued sender; a sender that has all it needs is detached from the
+    /// queue and its waker collected.
     fn grant_locked(&self, waiters: &mut WaitList<SendWaiter>, wakers: &mut WakeList) {
         loop {
             let (state, used) = self.load_in_use();
@@ -383,8 +430,12 @@ impl<T> Ring<T> {
             {
                 continue;
             }
-            let waiter = waiters.detach_front().expect("TX_WAITING with no waiter");
-            waiter.granted = true;
+            let (_, front) = waiters.front_mut().expect("TX_WAITING with no waiter");
+            front.granted += 1;
+            if front.granted < front.need {
+                continue;
+            }
+            let waiter = waiters.detach_front().expect("the front waiter is there");
             wakers.push_opt(waiter.waker.take());
             if waiters.is_empty() {
                 self.state.fetch_and(!TX_WAITING, AcqRel);
@@ -501,16 +552,25 @@ enum Step {
     Done,
 }
 
-/// Waits for one unit of capacity (FIFO among waiting senders).
+/// Waits for units of capacity (FIFO among waiting senders): one, or `n` for
+/// `reserve_many`.
 pub(crate) struct Reserve<'a, T> {
     ring: &'a Ring<T>,
+    need: usize,
     step: Step,
 }
 
 impl<'a, T> Reserve<'a, T> {
     pub(crate) fn new(ring: &'a Ring<T>) -> Self {
+        Reserve::many(ring, 1)
+    }
+
+    /// Waits for `need` units at once; `need` is at most the capacity and not 0.
+    pub(crate) fn many(ring: &'a Ring<T>, need: usize) -> Self {
+        debug_assert!(need >= 1 && need <= ring.cap);
         Reserve {
             ring,
+            need,
             step: Step::Init,
         }
     }
@@ -527,9 +587,9 @@ impl<'a, T> Reserve<'a, T> {
             if state & TX_WAITING != 0 {
                 break false; // queue behind the senders already waiting
             }
-            let free = used < ring.cap;
+            let free = self.need <= ring.cap - used.min(ring.cap);
             let next = if free {
-                take_unit(state)
+                take_units(state, self.need)
             } else {
                 state | TX_WAITING
             };
@@ -544,7 +604,8 @@ impl<'a, T> Reserve<'a, T> {
         };
         let key = waiters.push_back(SendWaiter {
             waker: None,
-            granted: false,
+            need: self.need,
+            granted: 0,
         });
         let mut wakers = WakeList::new();
         if set_waiting {
@@ -556,7 +617,7 @@ impl<'a, T> Reserve<'a, T> {
             ring.grant_locked(&mut waiters, &mut wakers);
         }
         let waiter = waiters.get_mut(key).expect("send waiter vanished");
-        let res = if waiter.granted {
+        let res = if waiter.granted == waiter.need {
             waiters.remove(key);
             Poll::Ready(Ok(()))
         } else {
@@ -577,7 +638,7 @@ impl<T> Future for Reserve<'_, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let res = match this.step {
-            Step::Init => match this.ring.try_reserve() {
+            Step::Init => match this.ring.try_reserve_n(this.need) {
                 Ok(()) => Poll::Ready(Ok(())),
                 Err(TrySendError::Closed(())) => Poll::Ready(Err(())),
                 Err(TrySendError::Full(())) => this.queue(cx.waker()),
@@ -588,16 +649,14 @@ impl<T> Future for Reserve<'_, T> {
                 let waiter = waiters.get_mut(key).expect("send waiter vanished");
                 if ring.is_rx_closed() {
                     // Closed: fail, even if room had been handed to us before the close.
-                    let granted = waiters.remove(key).is_some_and(|w| w.granted);
+                    let granted = waiters.remove(key).map_or(0, |w| w.granted);
                     if waiters.is_empty() {
                         ring.state.fetch_and(!TX_WAITING, AcqRel);
                     }
                     drop(waiters);
-                    if granted {
-                        ring.return_unit();
-                    }
+                    ring.return_units(granted);
                     Poll::Ready(Err(()))
-                } else if waiter.granted {
+                } else if waiter.granted == waiter.need {
                     waiters.remove(key);
                     Poll::Ready(Ok(()))
                 } else {
@@ -636,15 +695,13 @@ impl<T> Reserve<'_, T> {
         let granted = {
             let mut waiters = ring.send_waiters.lock();
             let waiter = waiters.remove(key).expect("send waiter vanished");
-            if !waiter.granted && waiters.is_empty() {
+            if waiter.granted < waiter.need && waiters.is_empty() {
                 ring.state.fetch_and(!TX_WAITING, AcqRel);
             }
             waiter.granted
         };
-        if granted {
-            // Capacity was handed to us and will never be used: pass it on.
-            ring.return_unit();
-        }
+        // Capacity was handed to us and will never be used: pass it on.
+        ring.return_units(granted);
     }
 }
 

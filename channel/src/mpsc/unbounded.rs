@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 
-use super::chan::{self, Pop, RxCore};
+use super::chan;
 use super::error::{SendError, TryRecvError};
 use super::list::List;
 use super::RecvFuture;
@@ -511,9 +511,10 @@ impl<T> Drop for UnboundedReceiver<T> {
     fn drop(&mut self) {
         self.chan.close_rx();
         // SAFETY: we are the only receiver (`&mut self`).
-        while let Pop::Value(v) = unsafe { self.chan.try_pop() } {
-            drop(v);
-        }
+        unsafe { self.chan.release_rx_waker() };
+        // Drop what is buffered now; anything still in flight is dropped with the channel.
+        // SAFETY: we are the only receiver (`&mut self`).
+        unsafe { chan::drain(&*self.chan) };
     }
 }
 

@@ -136,6 +136,17 @@ impl<T> WaitList<T> {
         self.nodes.remove(key).map(|n| n.value)
     }
 
+    /// Like [`detach_front`](Self::detach_front), from the back of the list.
+    pub(crate) fn detach_back(&mut self) -> Option<&mut T> {
+        match self.tail {
+            NIL => None,
+            tail => {
+                self.unlink(tail);
+                Some(&mut self.nodes.at_mut(tail).value)
+            }
+        }
+    }
+
     /// Detaches the entry at the front: it leaves the FIFO order but its slot (and key) stay
     /// until its owner calls [`remove`](Self::remove). Returns the entry to be marked.
     pub(crate) fn detach_front(&mut self) -> Option<&mut T> {

@@ -79,7 +79,7 @@ impl fmt::Display for JoinError {
         match self {
             JoinError::Cancelled => f.write_str("task was cancelled"),
             JoinError::Panic(p) => match panic_message(&**p) {
-                Some(m) => write!(f, "task panicked: {m}"),
+                Some(m) => write!(f, "task panicked with message {m:?}"),
                 None => f.write_str("task panicked"),
             },
         }
