@@ -672,8 +672,14 @@ impl Core {
         let mut cx = Context::from_waker(&self.main_waker);
         let shared = &*self.shared;
         shared.main_woken.store(true, Ordering::Relaxed);
+        // Polls (of `fut` and of tasks) since the driver was last polled. A main future that
+        // keeps waking itself (its coop budget spent on a socket whose readiness is stale,
+        // say) must still let the driver run every `event_interval` polls, or the event that
+        // would end its loop never comes in.
+        let mut since_park = 0u32;
         loop {
             if shared.main_woken.swap(false, Ordering::Acquire) {
+                since_park += 1;
                 let budget = self.config.budget;
                 if let Poll::Ready(v) = coop::with_budget(budget, || fut.as_mut().poll(&mut cx)) {
                     return v;
@@ -701,14 +707,17 @@ impl Core {
                 }
             }
             self.drain_remote();
+            since_park += ran;
             let idle = self.queue.borrow().is_empty() && !shared.main_woken.load(Ordering::Acquire);
             if idle {
                 self.park(None);
-            } else if ran == self.config.event_interval {
+            } else if ran == self.config.event_interval || since_park >= self.config.event_interval
+            {
                 self.park(Some(Duration::ZERO));
             } else {
                 continue;
             }
+            since_park = 0;
             self.drain_remote();
         }
     }
