@@ -273,3 +273,37 @@ fn weft_io_refuses_a_reader_that_swaps_its_read_buf() {
 fn swapper_is_only_used_with_the_hyper_feature() {
     let _ = Swapper;
 }
+
+#[weft::test]
+async fn loops_on_empty_repeat_and_sink_yield_to_a_timeout() {
+    use std::time::Duration;
+    // Each operation is always ready; only the cooperative budget lets the timer run. The
+    // real clock: a paused one advances only when the runtime is idle, which a busy loop
+    // never lets it be.
+    let mut buf = [0u8; 16];
+    let r = weft::time::timeout(Duration::from_millis(5), async {
+        let mut e = weft::io::empty();
+        loop {
+            assert_eq!(e.read(&mut buf).await.unwrap(), 0);
+        }
+    })
+    .await;
+    assert!(r.is_err());
+    let r = weft::time::timeout(Duration::from_millis(5), async {
+        let mut rep = weft::io::repeat(9);
+        loop {
+            rep.read_exact(&mut buf).await.unwrap();
+            assert_eq!(buf, [9; 16]);
+        }
+    })
+    .await;
+    assert!(r.is_err());
+    let r = weft::time::timeout(Duration::from_millis(5), async {
+        let mut s = weft::io::sink();
+        loop {
+            s.write_all(b"x").await.unwrap();
+        }
+    })
+    .await;
+    assert!(r.is_err());
+}
