@@ -3,7 +3,6 @@
 //! real sockets on 127.0.0.1 and Unix socket pairs. futures-io's traits still work too.
 
 use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use weft::io::{
     AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter,
@@ -221,23 +220,6 @@ async fn vectored_writes_go_out_whole() {
     assert_eq!(&got, b"head body");
 }
 
-/// A reader that replaces the `ReadBuf` it is given: tokio's trait allows it, and hyper's
-/// adapter must not read the wrong buffer's count.
-struct Swapper;
-
-impl AsyncRead for Swapper {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let other: &'static mut [u8] = Box::leak(vec![7u8; 16].into_boxed_slice());
-        *buf = ReadBuf::new(other);
-        buf.advance(16);
-        Poll::Ready(Ok(()))
-    }
-}
-
 #[weft::test]
 async fn futures_io_still_works_through_weft_io_futures() {
     // Fully qualified: tokio's extension traits are in scope too, with the same names.
@@ -252,26 +234,6 @@ async fn futures_io_still_works_through_weft_io_futures() {
         .await
         .unwrap();
     assert_eq!(got, "smol side");
-}
-
-#[cfg(feature = "hyper")]
-#[test]
-#[should_panic(expected = "swapped the ReadBuf")]
-fn weft_io_refuses_a_reader_that_swaps_its_read_buf() {
-    use hyper::rt::Read as _;
-    let mut io = std::pin::pin!(weft::compat::hyper::WeftIo::new(Swapper));
-    let mut storage = [std::mem::MaybeUninit::<u8>::uninit(); 4];
-    let mut buf = hyper::rt::ReadBuf::uninit(&mut storage);
-    let waker = futures_util::task::noop_waker();
-    let _ = io
-        .as_mut()
-        .poll_read(&mut Context::from_waker(&waker), buf.unfilled());
-}
-
-#[cfg(not(feature = "hyper"))]
-#[test]
-fn swapper_is_only_used_with_the_hyper_feature() {
-    let _ = Swapper;
 }
 
 #[weft::test]
