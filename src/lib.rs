@@ -27,7 +27,25 @@ use std::future::Future;
 
 pub use gather::{gather, Gather};
 pub use runtime::{Builder, Runtime};
-pub use weft_executor::{coop, spawn, yield_now, JoinError, JoinHandle};
+pub use weft_executor::{spawn, yield_now, JoinError, JoinHandle};
+
+/// The cooperative budget: how weft keeps one busy task from starving the others (tokio's
+/// `task::coop`). Each poll of a task may do a budget of resource operations (channel,
+/// timer, I/O); then weft's futures make it yield once.
+///
+/// ```
+/// weft::run(async {
+///     // A loop that never waits, still yielding now and then:
+///     for _ in 0..1_000 {
+///         std::future::poll_fn(weft::coop::poll_proceed).await;
+///     }
+///     // And one that the budget never stops:
+///     weft::coop::unconstrained(async { assert!(weft::coop::has_budget_remaining()) }).await;
+/// });
+/// ```
+pub mod coop {
+    pub use weft_core::coop::{has_budget_remaining, poll_proceed, unconstrained, Unconstrained};
+}
 
 /// Time: sleeps, timeouts, intervals, and the pausable clock (tokio's `tokio::time`).
 ///
@@ -64,7 +82,14 @@ pub mod io;
 
 /// Channels and sync primitives (tokio's `tokio::sync`).
 pub mod sync {
-    pub use weft_channel::*;
+    pub use weft_channel::{broadcast, mpsc, oneshot, queue, watch};
+    pub use weft_channel::{
+        AcquireError, Barrier, BarrierWait, BarrierWaitResult, Condvar, Event, LifoQueue, Mutex,
+        MutexGuard, Notified, Notify, OwnedMutexGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard,
+        OwnedSemaphorePermit, PriorityQueue, Queue, QueueEmpty, QueueFull, RateLimiter, RwLock,
+        RwLockReadGuard, RwLockWriteGuard, Semaphore, SemaphorePermit, TryAcquireError,
+        TryLockError,
+    };
 }
 
 pub use weft_channel::{LifoQueue, PriorityQueue, Queue};
@@ -78,7 +103,15 @@ pub mod metrics {
 /// Tasks: spawning with options, handles, ids and names (tokio's `tokio::task`).
 pub mod task {
     pub use crate::JoinSet;
-    pub use weft_executor::task::*;
+    pub use weft_core::coop::{unconstrained, Unconstrained};
+    pub use weft_executor::metrics::TaskSnapshot;
+    pub use weft_executor::task::{
+        AbortHandle, JoinError, JoinHandle, Priority, TaskId, TaskState,
+    };
+    pub use weft_executor::{
+        all_tasks, dump, spawn, spawn_blocking, task_id as id, task_name as name,
+        try_task_id as try_id, yield_now, TaskBuilder as Builder, YieldNow,
+    };
 }
 
 /// Runs `fut` to completion on a new runtime on this thread and returns its output
@@ -116,7 +149,7 @@ pub fn run<F: Future>(fut: F) -> F::Output {
 /// ```
 #[track_caller]
 pub fn create_task<F: Future + 'static>(fut: F) -> JoinHandle<F::Output> {
-    weft_executor::task::Builder::new().spawn(fut)
+    weft_executor::spawn(fut)
 }
 
 /// Runs `f` on the blocking pool and awaits its result (asyncio's `to_thread`; the same as
@@ -143,7 +176,11 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    match runtime::inhibit_auto_advance() {
+    // On a paused clock, a guard that keeps it from jumping ahead while `f` runs.
+    let inhibit = weft_reactor::Handle::try_current()
+        .filter(|h| h.timer().is_paused())
+        .map(|h| h.inhibit_auto_advance());
+    match inhibit {
         None => task::spawn_blocking(f),
         Some(guard) => {
             // The guard travels with the result and is dropped on this thread once the result
@@ -177,7 +214,7 @@ mod select;
 mod task_group;
 mod wait;
 
-pub use current::{all_tasks, current_task, dump, metrics};
+pub use current::{all_tasks, current_task, dump, runtime_metrics};
 pub use join_set::JoinSet;
 pub use task_group::{GroupError, GroupWait, TaskFailure, TaskGroup};
 pub use wait::{as_completed, shield, wait, AsCompleted, ReturnWhen, Shield, Wait};

@@ -47,7 +47,7 @@ impl<E: Source> PollEvented<E> {
 
     fn with_readiness(mut io: E, ready: u8) -> io::Result<PollEvented<E>> {
         let handle = Handle::current()?;
-        let (token, shared) = handle.register(&mut io, ready)?;
+        let (token, shared) = handle.register_source(&mut io, ready)?;
         Ok(PollEvented {
             io: Some(io),
             handle,
