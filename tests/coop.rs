@@ -78,3 +78,22 @@ fn a_task_whose_lock_is_free_yields() {
     });
     assert_eq!(ops, 9);
 }
+
+#[test]
+fn a_main_future_that_only_yields_still_lets_the_driver_run() {
+    // The main future wakes itself at every poll (yield_now) and no task is ready: the
+    // runtime must still poll its driver now and then, or the timer that ends the loop
+    // never fires. A real 1 ms timer; the loop is bounded by it, not by a count.
+    weft::run(async {
+        let done = Rc::new(Cell::new(false));
+        let d = done.clone();
+        let timer = weft::spawn(async move {
+            weft::sleep(std::time::Duration::from_millis(1)).await;
+            d.set(true);
+        });
+        while !done.get() {
+            weft::yield_now().await;
+        }
+        timer.await.unwrap();
+    });
+}

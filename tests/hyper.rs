@@ -239,3 +239,33 @@ async fn weft_io_both_ways_round_trips_bytes() {
     assert_eq!(io.get_ref().get_ref().get_ref().last(), Some(&b'!'));
     io.shutdown().await.unwrap();
 }
+
+/// A reader that replaces the `ReadBuf` it is given: tokio's trait allows it, and hyper's
+/// adapter must not read the wrong buffer's count.
+struct Swapper;
+
+impl weft::io::AsyncRead for Swapper {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut weft::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let other: &'static mut [u8] = Box::leak(vec![7u8; 16].into_boxed_slice());
+        *buf = weft::io::ReadBuf::new(other);
+        buf.advance(16);
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[test]
+#[should_panic(expected = "swapped the ReadBuf")]
+fn weft_io_refuses_a_reader_that_swaps_its_read_buf() {
+    use hyper::rt::Read as _;
+    let mut io = std::pin::pin!(WeftIo::new(Swapper));
+    let mut storage = [std::mem::MaybeUninit::<u8>::uninit(); 4];
+    let mut buf = hyper::rt::ReadBuf::uninit(&mut storage);
+    let waker = futures_util::task::noop_waker();
+    let _ = io
+        .as_mut()
+        .poll_read(&mut Context::from_waker(&waker), buf.unfilled());
+}

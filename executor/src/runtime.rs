@@ -174,8 +174,14 @@ impl Scheduler {
         // between two `block_on`s) went to the remote queue: queue them before main's first
         // turn, so that those tasks run in this `block_on`, as they would in tokio's.
         self.drain_remote();
+        // Polls (of `fut` and of tasks) since the driver was last polled. A main future that
+        // keeps waking itself (its coop budget spent on a socket whose readiness is stale,
+        // say) must still let the driver run every `event_interval` polls, or the event that
+        // would end its loop never comes in.
+        let mut since_park = 0u32;
         loop {
             if inbox.main_woken.swap(false, Ordering::Acquire) {
+                since_park += 1;
                 let (poll, spent) = coop::with_budget(self.config.budget, || {
                     let poll = fut.as_mut().poll(&mut cx);
                     (poll, !coop::has_budget_remaining())
@@ -211,13 +217,15 @@ impl Scheduler {
                 }
             }
             self.drain_remote();
+            since_park += ran;
             if self.is_idle() && self.before_park() {
                 self.park(None);
-            } else if ran == self.config.event_interval {
+            } else if since_park >= self.config.event_interval {
                 self.park(Some(Duration::ZERO));
             } else {
                 continue;
             }
+            since_park = 0;
             self.drain_remote();
         }
     }

@@ -4,10 +4,11 @@
 //!
 //! * A `ScheduledIo` lives on its runtime's thread (it is reached through an `Rc`). The
 //!   driver sets readiness bits from events (`set_ready`); the socket's operations clear a
-//!   direction's bit when, and only when, the operation returns `WouldBlock` (`clear`).
-//! * Each direction's `RefCell<Waiters>` is borrowed for a few instructions at a time and
-//!   never while a waker is woken or dropped: wakers are taken out first, the borrow
-//!   released, then woken (a wake or a waker's drop may run arbitrary code).
+//!   direction's bits when, and only when, the operation returns `WouldBlock` (`clear`), or
+//!   moved fewer bytes than asked (`clear_after_partial`, the ready bit only).
+//! * The `RefCell<Waiters>` is borrowed for a few instructions at a time and never while a
+//!   waker is woken or dropped: wakers are taken out first, the borrow released, then woken
+//!   (a wake or a waker's drop may run arbitrary code).
 //!
 //! # Why no wake-up is lost
 //!

@@ -52,7 +52,7 @@
 //! # Examples
 //!
 //! ```
-//! use futures_util::{AsyncReadExt, AsyncWriteExt};
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
 //! use weft_reactor::net::{TcpListener, TcpStream};
 //!
 //! # let driver = weft_reactor::Driver::new().unwrap();
@@ -68,7 +68,7 @@
 //!         let (mut socket, _) = listener.accept().await?;
 //!         drop(weft_executor::spawn(async move {
 //!             let (mut rd, mut wr) = TcpStream::split(&mut socket);
-//!             futures_util::io::copy(&mut rd, &mut wr).await
+//!             tokio::io::copy(&mut rd, &mut wr).await
 //!         }));
 //!     }
 //!     #[allow(unreachable_code)]

@@ -31,7 +31,7 @@ pub(crate) const BACKLOG: i32 = 1024;
 /// # Examples
 ///
 /// ```
-/// use futures_util::{AsyncReadExt, AsyncWriteExt};
+/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// use weft_reactor::net::{TcpListener, TcpStream};
 ///
 /// # let driver = weft_reactor::Driver::new().unwrap();

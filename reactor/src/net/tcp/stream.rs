@@ -23,15 +23,16 @@ use crate::net::tcp::split::{
 
 /// A TCP connection.
 ///
-/// Reading and writing go through [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`]
-/// (with `futures_util::{AsyncReadExt, AsyncWriteExt}` for `read`, `write_all`, ...),
-/// implemented for `TcpStream` and for `&TcpStream`. Closing it through `AsyncWrite`
-/// (`close().await`) shuts down the write side only; dropping it closes the socket.
+/// Reading and writing go through tokio's `AsyncRead` and `AsyncWrite` (with
+/// `tokio::io::{AsyncReadExt, AsyncWriteExt}` for `read`, `write_all`, ...), and also through
+/// futures-io's, implemented for `TcpStream` and for `&TcpStream`. Shutting it down through
+/// `AsyncWrite` (`shutdown().await`, or futures-io's `close().await`) shuts down the write
+/// side only; dropping it closes the socket.
 ///
 /// # Examples
 ///
 /// ```
-/// use futures_util::{AsyncReadExt, AsyncWriteExt};
+/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// use weft_reactor::net::{TcpListener, TcpStream};
 ///
 /// # let driver = weft_reactor::Driver::new().unwrap();
@@ -43,7 +44,7 @@ use crate::net::tcp::split::{
 /// let mut client = TcpStream::connect(listener.local_addr()?).await?;
 /// let (mut server, _) = listener.accept().await?;
 /// client.write_all(b"ping").await?;
-/// client.close().await?; // the server reads end-of-file after "ping"
+/// client.shutdown().await?; // the server reads end-of-file after "ping"
 /// let mut got = Vec::new();
 /// server.read_to_end(&mut got).await?;
 /// assert_eq!(got, b"ping");
@@ -188,7 +189,7 @@ impl TcpStream {
     ///
     /// ```
     /// use std::net::Shutdown;
-    /// use futures_util::AsyncReadExt;
+    /// use tokio::io::AsyncReadExt;
     /// use weft_reactor::net::{TcpListener, TcpStream};
     /// # let driver = weft_reactor::Driver::new().unwrap();
     /// # let handle = driver.handle();
@@ -439,7 +440,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// use futures_util::{io::copy, AsyncWriteExt};
+    /// use tokio::io::{copy, AsyncWriteExt};
     /// use weft_reactor::net::{TcpListener, TcpStream};
     /// # let driver = weft_reactor::Driver::new().unwrap();
     /// # let handle = driver.handle();
@@ -450,7 +451,7 @@ impl TcpStream {
     /// let mut client = TcpStream::connect(listener.local_addr()?).await?;
     /// let (mut server, _) = listener.accept().await?;
     /// client.write_all(b"echo").await?;
-    /// client.close().await?;
+    /// client.shutdown().await?;
     /// let (mut rd, mut wr) = server.split();
     /// assert_eq!(copy(&mut rd, &mut wr).await?, 4); // echo until end-of-file
     /// # Ok::<(), std::io::Error>(())
@@ -468,7 +469,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// use futures_util::{AsyncReadExt, AsyncWriteExt};
+    /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
     /// use weft_reactor::net::{TcpListener, TcpStream};
     /// # let driver = weft_reactor::Driver::new().unwrap();
     /// # let handle = driver.handle();

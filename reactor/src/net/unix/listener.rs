@@ -20,7 +20,7 @@ use crate::net::UnixStream;
 /// # Examples
 ///
 /// ```
-/// use futures_util::{AsyncReadExt, AsyncWriteExt};
+/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// use weft_reactor::net::{UnixListener, UnixStream};
 /// # let driver = weft_reactor::Driver::new().unwrap();
 /// # let handle = driver.handle();

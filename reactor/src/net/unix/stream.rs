@@ -20,14 +20,14 @@ use crate::net::unix::split::{
 
 /// A Unix domain stream socket.
 ///
-/// Like [`TcpStream`](crate::net::TcpStream): [`futures_io::AsyncRead`] and
-/// [`futures_io::AsyncWrite`] for `UnixStream` and `&UnixStream`; closing through
-/// `AsyncWrite` shuts down the write side only.
+/// Like [`TcpStream`](crate::net::TcpStream): tokio's and futures-io's `AsyncRead` and
+/// `AsyncWrite` for `UnixStream` and `&UnixStream`; shutting down through `AsyncWrite` shuts
+/// down the write side only.
 ///
 /// # Examples
 ///
 /// ```
-/// use futures_util::{AsyncReadExt, AsyncWriteExt};
+/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// use weft_reactor::net::UnixStream;
 /// # let driver = weft_reactor::Driver::new().unwrap();
 /// # let handle = driver.handle();
@@ -36,7 +36,7 @@ use crate::net::unix::split::{
 /// # rt.block_on(async {
 /// let (mut a, mut b) = UnixStream::pair()?;
 /// a.write_all(b"ping").await?;
-/// a.close().await?;
+/// a.shutdown().await?;
 /// let mut got = String::new();
 /// b.read_to_string(&mut got).await?;
 /// assert_eq!(got, "ping");
