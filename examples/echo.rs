@@ -13,7 +13,6 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use examples_common::cli::Args;
-use examples_common::logger;
 use examples_common::serve::{write_all_within, Options, Server};
 use weft::io::AsyncReadExt;
 use weft::net::{TcpListener, TcpStream};
@@ -55,7 +54,7 @@ async fn main() -> std::io::Result<()> {
         ),
     });
     args.finish_or_exit();
-    logger::init("echo", config.server.log_level);
+    config.server.init_logger("echo");
 
     let listener = TcpListener::bind(("127.0.0.1", config.server.port)).await?;
     log::info!("listening on {}", listener.local_addr()?);

@@ -20,7 +20,6 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use examples_common::cli::Args;
-use examples_common::logger;
 use examples_common::serve::Server;
 use weft::net::TcpListener;
 use weft::signal::unix::{signal, SignalKind};
@@ -41,7 +40,7 @@ async fn main() -> std::io::Result<()> {
         "how long open connections get to finish after Ctrl-C",
     );
     args.finish_or_exit();
-    logger::init("graceful_shutdown", config.server.log_level);
+    config.server.init_logger("graceful_shutdown");
 
     // Listen for the signals before serving, so that none is missed; a stream (unlike
     // `ctrl_c()` called twice) also keeps a second Ctrl-C that comes while we drain.

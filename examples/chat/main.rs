@@ -16,7 +16,6 @@ mod server;
 use std::rc::Rc;
 
 use examples_common::cli::Args;
-use examples_common::logger;
 use weft::net::TcpListener;
 
 #[weft::main]
@@ -24,7 +23,7 @@ async fn main() -> std::io::Result<()> {
     let mut args = Args::from_env("chat", "a line-based chat server on 127.0.0.1");
     let config = Rc::new(server::Config::from_args(&mut args));
     args.finish_or_exit();
-    logger::init("chat", config.server.log_level);
+    config.server.init_logger("chat");
 
     let listener = TcpListener::bind(("127.0.0.1", config.server.port)).await?;
     log::info!("listening on {}", listener.local_addr()?);

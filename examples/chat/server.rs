@@ -28,11 +28,11 @@ use std::time::Duration;
 
 use examples_common::cli::Args;
 use examples_common::lines::{LineError, Lines};
-use examples_common::serve::{write_all_within, Options, Server};
+use examples_common::serve::{linger, write_all_within, Options, Server};
 use weft::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use weft::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use weft::net::{TcpListener, TcpStream};
-use weft::sync::broadcast::{self, error::RecvError};
+use weft::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use weft::sync::mpsc;
 
 /// Lines the room keeps for a client that is behind; past that, it is told what it missed.
@@ -43,6 +43,8 @@ pub const MAX_NICK: usize = 24;
 pub const OUTBOX: usize = 8;
 /// The most names `/who` lists.
 pub const WHO_NAMES: usize = 32;
+/// A client's writer gathers what is ready into writes of about this many bytes.
+pub const BATCH: usize = 16 * 1024;
 
 /// The server's options.
 #[derive(Debug, Clone)]
@@ -201,8 +203,9 @@ async fn client(room: Rc<Room>, config: Rc<Config>, stream: TcpStream) -> io::Re
     room.publish(id, &format!("*** {name} joined"));
 
     let (reader, mut writer) = stream.into_split();
+    let mut lines = LineReader::new(reader, config.max_line);
     let outcome = weft::select! {
-        r = read_loop(&room, &config, id, reader, &direct_tx) => r,
+        r = read_loop(&room, &config, id, &mut lines, &direct_tx) => r,
         r = write_loop(id, &config, &mut writer, events, direct_rx) => r.map(|()| None),
     };
     let name = room.leave(id);
@@ -215,7 +218,10 @@ async fn client(room: Rc<Room>, config: Rc<Config>, stream: TcpStream) -> io::Re
                 config.server.write_timeout,
             )
             .await?;
-            writer.close().await
+            writer.close().await?;
+            // Let the client read the last word before our close resets its connection.
+            linger(lines.get_mut()).await;
+            Ok(())
         }
         Ok(None) => Ok(()),
         Err(e) => Err(e),
@@ -227,10 +233,9 @@ async fn read_loop(
     room: &Room,
     config: &Config,
     id: u64,
-    reader: OwnedReadHalf,
+    lines: &mut LineReader<OwnedReadHalf>,
     direct: &mpsc::Sender<String>,
 ) -> io::Result<Option<String>> {
-    let mut lines = LineReader::new(reader, config.max_line);
     loop {
         let Ok(line) = weft::time::timeout(config.idle_timeout, lines.next_line()).await else {
             return Ok(Some("*** idle for too long; closing\n".to_string()));
@@ -278,8 +283,9 @@ async fn read_loop(
     }
 }
 
-/// Writes the room's lines (but the client's own) and the client's replies to the socket.
-/// Ends when the peer is gone.
+/// Writes the room's lines (but the client's own) and the client's replies to the socket,
+/// gathering what is ready into one write of about [`BATCH`] bytes at most. Ends when the
+/// peer is gone.
 async fn write_loop(
     id: u64,
     config: &Config,
@@ -287,22 +293,45 @@ async fn write_loop(
     mut events: broadcast::Receiver<Event>,
     mut direct: mpsc::Receiver<String>,
 ) -> io::Result<()> {
-    let stall = config.server.write_timeout;
+    let mut out = String::new();
     loop {
+        // Wait for something to send...
         weft::select! {
-            Some(reply) = direct.recv() => write_all_within(writer, reply.as_bytes(), stall).await?,
+            Some(reply) = direct.recv() => out.push_str(&reply),
             event = events.recv() => match event {
-                Ok(event) if event.from == id => {}
-                Ok(event) => write_all_within(writer, event.text.as_bytes(), stall).await?,
-                Err(RecvError::Lagged(n)) => {
-                    let note = format!("*** you were too slow: {n} lines skipped\n");
-                    write_all_within(writer, note.as_bytes(), stall).await?;
-                }
+                Ok(event) => add_event(id, &event, &mut out),
+                Err(RecvError::Lagged(n)) => add_lag(n, &mut out),
                 // The room outlives every client: this does not happen.
                 Err(RecvError::Closed) => return Ok(()),
             },
         }
+        // ...then take whatever else is ready, up to a batch.
+        while out.len() < BATCH {
+            if let Ok(reply) = direct.try_recv() {
+                out.push_str(&reply);
+                continue;
+            }
+            match events.try_recv() {
+                Ok(event) => add_event(id, &event, &mut out),
+                Err(TryRecvError::Lagged(n)) => add_lag(n, &mut out),
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+            }
+        }
+        write_all_within(writer, out.as_bytes(), config.server.write_timeout).await?;
+        out.clear();
     }
+}
+
+/// Adds a room line for client `id` to `out`, unless it is the client's own.
+fn add_event(id: u64, event: &Event, out: &mut String) {
+    if event.from != id {
+        out.push_str(&event.text);
+    }
+}
+
+/// Tells a client that fell behind the room's history what it missed.
+fn add_lag(missed: u64, out: &mut String) {
+    out.push_str(&format!("*** you were too slow: {missed} lines skipped\n"));
 }
 
 /// One line read by [`LineReader`].
@@ -345,6 +374,11 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
             lines: Lines::new(max_line),
             eof: false,
         }
+    }
+
+    /// The stream lines are read from.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
     }
 
     /// The next line. Cancel safe: bytes read stay in the buffer.

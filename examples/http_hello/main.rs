@@ -15,7 +15,6 @@ mod server;
 use std::rc::Rc;
 
 use examples_common::cli::Args;
-use examples_common::logger;
 use examples_common::serve::Server;
 use weft::net::TcpListener;
 
@@ -24,7 +23,7 @@ async fn main() -> std::io::Result<()> {
     let mut args = Args::from_env("http_hello", "a minimal HTTP/1.1 server on 127.0.0.1");
     let config = Rc::new(server::Config::from_args(&mut args));
     args.finish_or_exit();
-    logger::init("http_hello", config.server.log_level);
+    config.server.init_logger("http_hello");
 
     let listener = TcpListener::bind(("127.0.0.1", config.server.port)).await?;
     log::info!("listening on http://{}", listener.local_addr()?);

@@ -25,7 +25,6 @@ mod server;
 use std::rc::Rc;
 
 use examples_common::cli::Args;
-use examples_common::logger;
 use weft::net::TcpListener;
 
 #[weft::main]
@@ -33,7 +32,7 @@ async fn main() -> std::io::Result<()> {
     let mut args = Args::from_env("mini_redis", "a small Redis-compatible server on 127.0.0.1");
     let config = Rc::new(server::Config::from_args(&mut args));
     args.finish_or_exit();
-    logger::init("mini_redis", config.server.log_level);
+    config.server.init_logger("mini_redis");
 
     let listener = TcpListener::bind(("127.0.0.1", config.server.port)).await?;
     log::info!("listening on {}", listener.local_addr()?);

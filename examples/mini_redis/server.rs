@@ -209,8 +209,12 @@ impl Input {
                 self.start = 0;
             }
             if self.buf.len() - self.end < READ_SIZE {
+                // A fresh zeroed allocation (the allocator's zero pages) and a copy, rather
+                // than zero-filling the grown tail byte by byte.
                 let len = (self.buf.len() * 2).max(self.end + READ_SIZE);
-                self.buf.resize(len, 0);
+                let mut grown = vec![0; len];
+                grown[..self.end].copy_from_slice(&self.buf[..self.end]);
+                self.buf = grown;
             }
         }
         &mut self.buf[self.end..]

@@ -5,8 +5,8 @@
 //! nobody drains, or a terminal that scrolls slowly, the whole single-threaded server stops
 //! inside it. So:
 //!
-//! - lines pass a token bucket first: [`BURST`] at once, then [`RATE`] a second; the rest are
-//!   dropped (and counted) before they are even formatted;
+//! - lines pass a token bucket first: `rate` a second on average, up to [`BURST_SECONDS`]
+//!   of them at once; the rest are dropped (and counted) before they are even formatted;
 //! - a line that passes is formatted on the caller's thread and handed to a writer thread
 //!   with `try_send` on a bounded channel: if the writer is behind, the line is dropped and
 //!   counted, the caller never waits;
@@ -14,7 +14,7 @@
 //!   dropped.
 //!
 //! ```no_run
-//! examples_common::logger::init("demo", log::LevelFilter::Info);
+//! examples_common::logger::init("demo", log::LevelFilter::Info, 20);
 //! log::info!("listening on 127.0.0.1:8080"); // "demo: listening on 127.0.0.1:8080"
 //! log::warn!("something odd");                // "demo: warning: something odd"
 //! ```
@@ -27,26 +27,25 @@ use std::time::{Duration, Instant};
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
-/// Lines that may be logged at once, after a quiet spell.
-pub const BURST: u32 = 100;
-/// Lines a second, on average, past the burst.
-pub const RATE: u32 = 20;
+/// After a quiet spell, this many seconds' worth of lines may be logged at once.
+pub const BURST_SECONDS: u32 = 5;
 /// Lines waiting for the writer thread; past it, lines are dropped.
 const QUEUE: usize = 1024;
 /// How long [`Log::flush`] waits for the writer at most (it is called on the way out).
 const FLUSH_WAIT: Duration = Duration::from_millis(200);
 
-/// Installs the logger for the process, for records at `level` and above.
+/// Installs the logger for the process, for records at `level` and above, at most `rate`
+/// lines a second on average.
 ///
 /// # Panics
 ///
 /// If a logger is already installed, or the writer thread cannot start.
-pub fn init(program: &'static str, level: LevelFilter) {
+pub fn init(program: &'static str, level: LevelFilter, rate: u32) {
     let (tx, rx) = sync_channel(QUEUE);
     let logger: &'static Logger = Box::leak(Box::new(Logger {
         program,
         tx,
-        bucket: Mutex::new(Bucket::full()),
+        bucket: Mutex::new(Bucket::full(rate)),
         dropped: AtomicU64::new(0),
         queued: AtomicUsize::new(0),
     }));
@@ -138,25 +137,29 @@ impl Logger {
     }
 }
 
-/// A token bucket: up to [`BURST`] tokens, refilled at [`RATE`] a second.
+/// A token bucket: `rate` tokens a second, up to [`BURST_SECONDS`] seconds' worth.
 #[derive(Debug)]
 struct Bucket {
+    rate: f64,
     tokens: f64,
     last: Instant,
 }
 
 impl Bucket {
-    fn full() -> Bucket {
+    fn full(rate: u32) -> Bucket {
+        let rate = f64::from(rate);
         Bucket {
-            tokens: f64::from(BURST),
+            rate,
+            tokens: rate * f64::from(BURST_SECONDS),
             last: Instant::now(),
         }
     }
 
     /// Takes a token if there is one.
     fn take(&mut self, now: Instant) -> bool {
-        let refill = now.saturating_duration_since(self.last).as_secs_f64() * f64::from(RATE);
-        self.tokens = (self.tokens + refill).min(f64::from(BURST));
+        let refill = now.saturating_duration_since(self.last).as_secs_f64() * self.rate;
+        let burst = self.rate * f64::from(BURST_SECONDS);
+        self.tokens = (self.tokens + refill).min(burst);
         self.last = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
@@ -173,12 +176,12 @@ mod tests {
 
     #[test]
     fn the_bucket_allows_a_burst_then_the_rate() {
-        let mut b = Bucket::full();
+        let mut b = Bucket::full(20);
         let t0 = b.last;
         let burst = (0..1000).filter(|_| b.take(t0)).count();
-        assert_eq!(burst, BURST as usize);
+        assert_eq!(burst, 20 * BURST_SECONDS as usize);
         let later = t0 + Duration::from_secs(2);
         let refilled = (0..1000).filter(|_| b.take(later)).count();
-        assert_eq!(refilled, 2 * RATE as usize);
+        assert_eq!(refilled, 2 * 20);
     }
 }

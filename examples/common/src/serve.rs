@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use log::LevelFilter;
-use weft::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use weft::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use weft::net::{TcpListener, TcpStream};
 use weft::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use weft::task::JoinSet;
@@ -44,6 +44,8 @@ pub struct Options {
     pub write_timeout: Duration,
     /// Which log lines are written.
     pub log_level: LevelFilter,
+    /// Log lines a second, on average; past it they are dropped (and counted).
+    pub log_rate: u32,
 }
 
 impl Options {
@@ -54,7 +56,13 @@ impl Options {
             max_connections: 1024,
             write_timeout: Duration::from_secs(30),
             log_level: LevelFilter::Info,
+            log_rate: 20,
         }
+    }
+
+    /// Installs the logger (see [`crate::logger`]) as these options say.
+    pub fn init_logger(&self, program: &'static str) {
+        crate::logger::init(program, self.log_level, self.log_rate);
     }
 
     /// Reads the options from `args`, with [`Options::new`]'s defaults.
@@ -76,6 +84,11 @@ impl Options {
                 "--log-level",
                 d.log_level,
                 "off, error, warn, info, debug or trace",
+            ),
+            log_rate: args.value(
+                "--log-rate",
+                d.log_rate,
+                "log lines a second, on average; the rest are dropped and counted",
             ),
         }
     }
@@ -234,22 +247,27 @@ where
     Ok(())
 }
 
-/// How long [`close_after_reply`] keeps reading what the client still sends.
+/// How long [`linger`] keeps reading what the client still sends.
 pub const LINGER: Duration = Duration::from_secs(2);
 
-/// Closes a connection whose last reply is written, so that the client gets to read it.
+/// Closes a connection whose last reply is written, so that the client gets to read it:
+/// shuts down our side, then [`linger`]s.
+pub async fn close_after_reply(mut stream: TcpStream) {
+    if stream.shutdown(Shutdown::Write).is_ok() {
+        linger(&mut stream).await;
+    }
+}
+
+/// Reads and discards what the client still sends, until it closes too, for at most
+/// [`LINGER`]. Call it after shutting down the write side on a last reply.
 ///
 /// Closing a socket with unread input makes the kernel send a reset, which can destroy the
-/// reply before the client reads it (a client still sending a body we refused, or more
-/// pipelined requests). So: shut down our side, then read and discard what arrives until
-/// the client closes too, for at most [`LINGER`].
-pub async fn close_after_reply(mut stream: TcpStream) {
-    if stream.shutdown(Shutdown::Write).is_err() {
-        return;
-    }
+/// last reply before the client reads it (a client still sending a body we refused, more
+/// pipelined requests, the rest of an endless line).
+pub async fn linger<R: AsyncRead + Unpin>(reader: &mut R) {
     let mut sink = [0u8; 4096];
     let _ = weft::time::timeout(LINGER, async {
-        while let Ok(1..) = stream.read(&mut sink).await {}
+        while let Ok(1..) = reader.read(&mut sink).await {}
     })
     .await;
 }
