@@ -330,6 +330,24 @@ pub fn reset(s: TcpStream) {
     drop(s);
 }
 
+/// Arguments that log every line with no rate limit: each reset is a debug line, so a
+/// stderr pipe nobody reads fills within about a thousand of them.
+pub const LOG_EVERYTHING: &[&str] = &["--log-level", "debug", "--log-rate", "1000000"];
+
+/// The log attack: 3,000 connections that send `bytes` and then reset; `probe`
+/// checks the server answers another client every 500.
+pub fn reset_storm(server: &Server, bytes: &[u8], probe: impl Fn()) {
+    for i in 0..3000 {
+        let mut s = connect(server.addr);
+        s.write_all(bytes).unwrap();
+        reset(s);
+        if i % 500 == 0 {
+            probe();
+        }
+    }
+    probe();
+}
+
 /// Half-closes our side, so that a server waiting for the client's end sees it.
 pub fn finish(s: &TcpStream) {
     let _ = s.shutdown(Shutdown::Write);
