@@ -13,6 +13,8 @@
 //! worst bug (an unchecked `head + Content-Length` that wrapped). That part is below, with
 //! checked arithmetic and RFC 9112's rules for conflicting fields.
 
+use std::mem::MaybeUninit;
+
 use super::{Error, Limits};
 
 /// The most header fields a request may have (httparse fills a fixed array); more is `431`.
@@ -56,9 +58,11 @@ pub struct Head<'a> {
 /// [`Error::NotImplemented`] for a transfer coding other than `chunked`;
 /// [`Error::BadRequest`] for anything else that is not a valid HTTP/1.x request head.
 pub fn parse_head<'b>(buf: &'b [u8], limits: &Limits) -> Result<Option<(Head<'b>, usize)>, Error> {
-    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut fields);
-    let len = match req.parse(buf) {
+    // Left uninitialized: httparse writes the fields it finds (this saves zeroing 2 KiB
+    // per request).
+    let mut fields = [const { MaybeUninit::uninit() }; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut []);
+    let len = match req.parse_with_uninit_headers(buf, &mut fields) {
         Ok(httparse::Status::Complete(len)) if len <= limits.max_head => len,
         Ok(httparse::Status::Complete(_)) => return Err(Error::HeadTooLarge),
         Ok(httparse::Status::Partial) if buf.len() > limits.max_head => {
