@@ -224,4 +224,12 @@ mod tests {
         resp(b"\x03*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n");
         lines(b"\x08\x02hello\r\nworld\nlast");
     }
+
+    /// Found by the property test: when a partial head was parsed again only once a new line
+    /// end arrived, garbage after the first piece (`#`, then `{`) was refused when sent
+    /// whole but waited for more when sent a byte at a time.
+    #[test]
+    fn regression_refusal_does_not_depend_on_the_cuts() {
+        http(&[20, 1, 35, 123, 0]);
+    }
 }
