@@ -55,3 +55,11 @@ proptest! {
         check::lines(&data);
     }
 }
+
+/// Inputs the fuzzer reported, kept so that they stay fine. None was a crash: libFuzzer
+/// flagged this one as a "slow unit" (12 s) while the machine was overloaded; it runs in
+/// milliseconds (a 1.2 KB head fed a byte at a time, re-parsed on each byte).
+#[test]
+fn fuzzer_reports() {
+    check::http(include_bytes!("regressions/http-slow-unit-0e1f6600"));
+}
