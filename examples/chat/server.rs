@@ -218,7 +218,7 @@ async fn client(room: Rc<Room>, config: Rc<Config>, stream: TcpStream) -> io::Re
                 config.server.write_timeout,
             )
             .await?;
-            writer.close().await?;
+            writer.shutdown().await?;
             // Let the client read the last word before our close resets its connection.
             linger(lines.get_mut()).await;
             Ok(())

@@ -21,7 +21,7 @@
 
 use std::future::Future;
 use std::io;
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -253,7 +253,7 @@ pub const LINGER: Duration = Duration::from_secs(2);
 /// Closes a connection whose last reply is written, so that the client gets to read it:
 /// shuts down our side, then [`linger`]s.
 pub async fn close_after_reply(mut stream: TcpStream) {
-    if stream.shutdown(Shutdown::Write).is_ok() {
+    if stream.shutdown().await.is_ok() {
         linger(&mut stream).await;
     }
 }
