@@ -3,15 +3,20 @@
 //! breaks the rules loses its own connection while the room goes on.
 
 #[path = "../examples/chat/server.rs"]
+#[allow(dead_code)]
 mod server;
 
 use std::net::SocketAddr;
+use std::rc::Rc;
 
 use weft::io::AsyncWriteExt;
 use weft::net::{TcpListener, TcpStream};
 use weft::time::Duration;
 
-use server::{Line, LineReader, MAX_LINE};
+use server::{Config, Line, LineReader};
+
+/// The longest line the server takes by default.
+const MAX_LINE: usize = 4096;
 
 /// A guard against a hang, not a measurement: every expected line arrives in microseconds.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -19,7 +24,8 @@ const PATIENCE: Duration = Duration::from_secs(10);
 async fn start() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    weft::spawn(server::run(listener));
+    assert_eq!(Config::default().max_line, MAX_LINE);
+    weft::spawn(server::run(listener, Rc::new(Config::default())));
     addr
 }
 
@@ -33,7 +39,7 @@ impl Client {
     async fn join(addr: SocketAddr) -> (Client, String) {
         let (reader, writer) = TcpStream::connect(addr).await.unwrap().into_split();
         let mut client = Client {
-            lines: LineReader::new(reader),
+            lines: LineReader::new(reader, MAX_LINE),
             writer,
         };
         let welcome = client.line().await;
@@ -176,7 +182,7 @@ async fn line_reader_splits_and_limits() {
         let client = TcpStream::connect(addr).await.unwrap();
         (client, listener.accept().await.unwrap().0)
     };
-    let mut lines = LineReader::new(server);
+    let mut lines = LineReader::new(server, MAX_LINE);
     let exact = "y".repeat(MAX_LINE);
     client
         .write_all(format!("one\r\ntwo\n\n{exact}\nlast").as_bytes())

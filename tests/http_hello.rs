@@ -1,21 +1,32 @@
 //! The `http_hello` example's server answering over a real socket on 127.0.0.1.
 
-#[path = "../examples/http_hello/parser.rs"]
+#[path = "../examples/http_hello/app.rs"]
 #[allow(dead_code)]
-mod parser;
+mod app;
 #[path = "../examples/http_hello/server.rs"]
+#[allow(dead_code)] // the options are read by main.rs, not here
 mod server;
 
+use std::rc::Rc;
 use std::time::Duration;
 
+use examples_common::serve::Server;
 use weft::io::{AsyncReadExt, AsyncWriteExt};
 use weft::net::{TcpListener, TcpStream};
 
-/// Starts the server on an ephemeral port and returns its address.
+/// Starts the server with its default options on an ephemeral port; returns its address.
 async fn start() -> std::net::SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    weft::spawn(server::accept_loop(listener));
+    let config = Rc::new(server::Config::default());
+    weft::spawn(async move {
+        let mut server = Server::new(config.server.max_connections);
+        server
+            .run(&listener, |stream, mode| {
+                server::serve(stream, config.clone(), mode)
+            })
+            .await
+    });
     addr
 }
 
@@ -78,6 +89,8 @@ async fn pipelined_requests_are_answered_in_order() {
     let r = exchange(addr, req, 3).await;
     let statuses: Vec<&str> = r.split("HTTP/1.1 ").skip(1).map(|p| &p[..3]).collect();
     assert_eq!(statuses, ["200", "404", "200"], "{r}");
+    // The last one asked to close, and the response says so.
+    assert!(r.ends_with("Connection: close\r\n\r\nHello, World!"), "{r}");
 }
 
 #[weft::test]
@@ -101,13 +114,37 @@ async fn oversized_head_gets_431() {
     assert!(r.starts_with("HTTP/1.1 431 "), "{r}");
 }
 
+#[weft::test]
+async fn bodies_are_read_and_discarded() {
+    let addr = start().await;
+    let req = b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello\
+                POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n\
+                GET / HTTP/1.1\r\n\r\n";
+    let r = exchange(addr, req, 3).await;
+    assert_eq!(r.matches("HTTP/1.1 404 ").count(), 2, "{r}");
+    assert!(r.ends_with("Hello, World!"), "{r}");
+}
+
+#[weft::test(start_paused = true)]
+async fn a_head_that_trickles_gets_408_after_10s() {
+    let addr = start().await;
+    let start = weft::time::Instant::now();
+    // Part of a head, and then nothing: the 10 s head deadline fires (on the paused clock).
+    let r = exchange(addr, b"GET / HTTP/1.1\r\nHost:", 5).await;
+    assert!(r.starts_with("HTTP/1.1 408 "), "{r}");
+    assert!(start.elapsed() >= Duration::from_secs(10));
+}
+
 #[weft::test(start_paused = true)]
 async fn idle_connection_is_closed_after_30s() {
     let addr = start().await;
     let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+    let mut buf = [0u8; 1024];
+    let n = s.read(&mut buf).await.unwrap();
+    assert!(buf[..n].ends_with(b"Hello, World!"));
     let start = weft::time::Instant::now();
-    let mut buf = [0u8; 16];
-    // Nothing sent: the server's 30 s idle timeout fires (instantly, on the paused clock).
+    // Nothing more sent: the server's 30 s idle timeout fires (instantly, on the paused clock).
     let n = s.read(&mut buf).await.unwrap();
     assert_eq!(n, 0);
     assert!(start.elapsed() >= Duration::from_secs(30));

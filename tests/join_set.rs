@@ -164,3 +164,30 @@ fn try_join_next_does_not_wait() {
         assert_eq!(set.len(), 1);
     });
 }
+
+/// A task whose future holds a set (and a handle it cancels when dropped) is dropped by the
+/// runtime's shutdown, after the runtime has taken every task out of its list: the cancels
+/// that drop makes find their tasks already out. (It once panicked with a vacant slot, and
+/// the panic inside a drop during shutdown aborted the process.)
+#[test]
+fn a_set_inside_a_task_at_runtime_shutdown() {
+    struct CancelOnDrop(weft::JoinHandle<()>);
+    impl Drop for CancelOnDrop {
+        fn drop(&mut self) {
+            self.0.cancel();
+        }
+    }
+    let rt = weft::Runtime::new().unwrap();
+    rt.block_on(async {
+        weft::spawn(async {
+            let mut set = JoinSet::new();
+            let _guard = CancelOnDrop(weft::spawn(std::future::pending::<()>()));
+            set.spawn(std::future::pending::<()>());
+            std::future::pending::<()>().await
+        });
+        for _ in 0..10 {
+            weft::yield_now().await;
+        }
+    });
+    drop(rt); // the shutdown drops all three futures
+}

@@ -1,31 +1,34 @@
 //! The `mini_redis` example's server answering over real sockets on 127.0.0.1, started
 //! in-process on an ephemeral port. The example's modules are compiled in here, so their own
-//! unit tests (the RESP parser's, the key space's) run with these.
+//! unit tests (the key space's, the memory budget's) run with these; the RESP parser's run
+//! in `examples/common`.
 
 #[path = "../examples/mini_redis/command.rs"]
 mod command;
 #[path = "../examples/mini_redis/db.rs"]
 mod db;
+#[path = "../examples/mini_redis/memory.rs"]
+mod memory;
 #[path = "../examples/mini_redis/pubsub.rs"]
 mod pubsub;
-#[path = "../examples/mini_redis/resp.rs"]
-mod resp;
 #[path = "../examples/mini_redis/server.rs"]
+#[allow(dead_code)]
 mod server;
 
 use std::net::SocketAddr;
+use std::rc::Rc;
 
 use weft::io::{AsyncReadExt, AsyncWriteExt};
 use weft::net::{TcpListener, TcpStream};
 use weft::time::Duration;
 
-use resp::{parse_frame, Frame};
+use examples_common::resp::{parse_frame, Frame};
 
 /// Starts the server on an ephemeral port and returns its address.
 async fn start() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    weft::spawn(server::run(listener));
+    weft::spawn(server::run(listener, Rc::new(server::Config::default())));
     addr
 }
 

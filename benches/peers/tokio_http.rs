@@ -1,41 +1,101 @@
-//! The `http_hello` server on tokio's current_thread runtime: the same parser and the same
-//! connection code shape, for `benches/wrk.sh` to compare against.
+//! The `http_hello` server on tokio's current_thread runtime, for `benches/wrk.sh` to compare
+//! against: the same protocol code (`examples_common::http::Connection` and
+//! `examples/http_hello/app.rs`) and the same connection loop, with the same deadlines, the
+//! same mode channel and the same connection cap, written with tokio's types.
 //!
 //! `cargo run --release --example tokio_http -- 8081`
 
-#[path = "../../examples/http_hello/parser.rs"]
-mod parser;
+#[path = "../../examples/http_hello/app.rs"]
+mod app;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use parser::answer;
+use examples_common::http::{Answer, Connection, Error, Limits, Phase};
+use examples_common::serve::{Mode, WRITE_CHUNK};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Semaphore};
+use tokio::time::Instant;
 
-const IDLE: Duration = Duration::from_secs(30);
-async fn serve(mut stream: TcpStream) -> std::io::Result<()> {
-    let mut buf = Vec::with_capacity(4096);
-    let mut out = Vec::with_capacity(4096);
-    let mut chunk = vec![0u8; 8192];
+const MAX_CONNECTIONS: usize = 1024;
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn timeout_for(phase: Phase) -> Duration {
+    match phase {
+        Phase::Idle => IDLE_TIMEOUT,
+        Phase::Head => HEAD_TIMEOUT,
+        Phase::Body | Phase::Closed => BODY_TIMEOUT,
+    }
+}
+
+async fn write_all_within(stream: &mut TcpStream, buf: &[u8]) -> std::io::Result<()> {
+    for piece in buf.chunks(WRITE_CHUNK) {
+        tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(piece))
+            .await
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+    }
+    Ok(())
+}
+
+async fn serve(mut stream: TcpStream, mut mode: watch::Receiver<Mode>) -> std::io::Result<()> {
+    let mut conn = Connection::new(Limits::default());
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 8 * 1024];
+    let mut phase = conn.phase();
+    let mut deadline = Instant::now() + HEAD_TIMEOUT;
     loop {
-        let n = match tokio::time::timeout(IDLE, stream.read(&mut chunk)).await {
-            Ok(r) => r?,
-            Err(_elapsed) => return Ok(()),
+        let mut answered = false;
+        let answer = loop {
+            let answer = conn.answer(&mut out, app::respond);
+            if !out.is_empty() {
+                write_all_within(&mut stream, &out).await?;
+                out.clear();
+                answered = true;
+            }
+            if answer != Answer::Again {
+                break answer;
+            }
         };
-        if n == 0 {
+        if answer == Answer::Close {
+            let _ = stream.shutdown().await;
             return Ok(());
         }
-        buf.extend_from_slice(&chunk[..n]);
-        // Answer every complete request in the buffer, then write all answers at once.
-        let (consumed, close) = answer(&buf, &mut out);
-        buf.drain(..consumed);
-        if !out.is_empty() {
-            stream.write_all(&out).await?;
-            out.clear();
+        if answered || conn.phase() != phase {
+            phase = conn.phase();
+            if !conn.is_new() {
+                deadline = Instant::now() + timeout_for(phase);
+            }
         }
-        if close {
-            stream.shutdown().await?;
-            return Ok(());
+        if *mode.borrow() == Mode::Draining {
+            if phase == Phase::Idle {
+                return Ok(());
+            }
+            conn.close_after_current();
+        }
+        let read = tokio::select! {
+            biased;
+            read = tokio::time::timeout_at(deadline, stream.read(&mut buf)) => read,
+            Ok(()) = mode.changed() => {
+                if *mode.borrow() == Mode::Full && phase != Phase::Body {
+                    return Ok(());
+                }
+                continue;
+            }
+        };
+        match read {
+            Ok(Ok(0)) => return Ok(()),
+            Ok(Ok(n)) => conn.receive(&buf[..n]),
+            Ok(Err(e)) => return Err(e),
+            Err(_) if phase == Phase::Idle => return Ok(()),
+            Err(_) => {
+                conn.fail(Error::Timeout, &mut out);
+                write_all_within(&mut stream, &out).await?;
+                return Ok(());
+            }
         }
     }
 }
@@ -51,11 +111,24 @@ fn main() -> std::io::Result<()> {
     rt.block_on(async move {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         eprintln!("tokio_http: listening on http://{}", listener.local_addr()?);
+        let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let (mode, _) = watch::channel(Mode::Serving);
         loop {
+            let permit = match permits.clone().try_acquire_owned() {
+                Ok(permit) => permit,
+                Err(_) => {
+                    mode.send_replace(Mode::Full);
+                    let permit = permits.clone().acquire_owned().await;
+                    mode.send_replace(Mode::Serving);
+                    permit.expect("never closed")
+                }
+            };
             let (stream, _) = listener.accept().await?;
             stream.set_nodelay(true)?;
+            let mode = mode.subscribe();
             tokio::spawn(async move {
-                if let Err(e) = serve(stream).await {
+                let _permit = permit;
+                if let Err(e) = serve(stream, mode).await {
                     eprintln!("tokio_http: connection error: {e}");
                 }
             });

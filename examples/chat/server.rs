@@ -5,38 +5,101 @@
 //! client's own lines) and the replies meant for this client alone (an mpsc channel) to the
 //! socket. Whichever loop ends first ends the connection; a last word for the client (`bye`,
 //! or why it is being disconnected) is written after both loops are gone.
+//!
+//! What one client cannot do to the others:
+//!
+//! - grow the server by not reading: its replies wait in a channel of [`OUTBOX`] lines, and
+//!   while that is full its reader waits too (so it reads no more commands); the room's
+//!   lines wait in the broadcast ring, shared by all, and a reader that falls [`HISTORY`]
+//!   lines behind skips them and is told so; a client that takes nothing for
+//!   `--write-timeout` is disconnected;
+//! - send endless lines: a line passes `--max-line` bytes and the connection closes, before
+//!   the rest of it is read;
+//! - make one reply large: `/who` names at most [`WHO_NAMES`] people;
+//! - hold a slot forever: silent for `--idle-timeout`, it is disconnected; at
+//!   `--max-connections`, accept pauses.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::io;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
+use examples_common::cli::Args;
+use examples_common::lines::{LineError, Lines};
+use examples_common::serve::{linger, write_all_within, Options, Server};
 use weft::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use weft::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use weft::net::{TcpListener, TcpStream};
-use weft::sync::broadcast::{self, error::RecvError};
+use weft::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use weft::sync::mpsc;
 
-/// The longest line a client may send, in bytes, without its newline.
-pub const MAX_LINE: usize = 4096;
 /// Lines the room keeps for a client that is behind; past that, it is told what it missed.
 pub const HISTORY: usize = 256;
 /// The longest nickname, in bytes.
 pub const MAX_NICK: usize = 24;
+/// Replies for one client that may wait for its writer; past it, its reader waits.
+pub const OUTBOX: usize = 8;
+/// The most names `/who` lists.
+pub const WHO_NAMES: usize = 32;
+/// A client's writer gathers what is ready into writes of about this many bytes.
+pub const BATCH: usize = 16 * 1024;
+
+/// The server's options.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The port, the connection cap, the write timeout, the log level.
+    pub server: Options,
+    /// The longest line a client may send, in bytes, without its line end.
+    pub max_line: usize,
+    /// A client that sends nothing for this long is disconnected.
+    pub idle_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            server: Options::new(8080),
+            max_line: 4096,
+            idle_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the options from `args` (`--help` lists them, with these defaults).
+    pub fn from_args(args: &mut Args) -> Config {
+        let d = Config::default();
+        Config {
+            server: Options::from_args(args, d.server.port),
+            max_line: args.bytes(
+                "--max-line",
+                d.max_line as u64,
+                "the longest line a client may send",
+            ) as usize,
+            idle_timeout: args.seconds(
+                "--idle-timeout",
+                d.idle_timeout,
+                "a client that sends nothing for this long is disconnected",
+            ),
+        }
+    }
+}
 
 /// Serves the chat room on `listener` until accepting fails.
-pub async fn run(listener: TcpListener) -> io::Result<()> {
+///
+/// # Errors
+///
+/// The error that stopped the accept loop.
+pub async fn run(listener: TcpListener, config: Rc<Config>) -> io::Result<()> {
     let room = Rc::new(Room::new(HISTORY));
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let room = room.clone();
-        weft::spawn(async move {
-            if let Err(e) = client(&room, stream).await {
-                eprintln!("chat: connection error: {e}");
-            }
-        });
-    }
+    let mut server = Server::new(config.server.max_connections);
+    server
+        .run(&listener, |stream, _mode| {
+            client(room.clone(), config.clone(), stream)
+        })
+        .await
 }
 
 /// A line published to the room.
@@ -111,39 +174,54 @@ impl Room {
         Ok(std::mem::replace(slot, nick.to_string()))
     }
 
+    /// Who is here: the first [`WHO_NAMES`] names, and how many more there are.
     fn who(&self) -> String {
         let names = self.names.borrow();
-        names
+        let mut list = names
             .values()
+            .take(WHO_NAMES)
             .map(String::as_str)
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        if names.len() > WHO_NAMES {
+            list += &format!(" and {} more", names.len() - WHO_NAMES);
+        }
+        list
     }
 }
 
 /// Serves one client from its arrival to its departure.
-async fn client(room: &Room, stream: TcpStream) -> io::Result<()> {
+async fn client(room: Rc<Room>, config: Rc<Config>, stream: TcpStream) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let (id, name) = room.join();
     // Subscribe before announcing, so whatever follows the welcome reaches this client.
     let events = room.tx.subscribe();
-    let (direct_tx, direct_rx) = mpsc::unbounded_channel();
-    let _ = direct_tx.send(format!(
+    let (direct_tx, direct_rx) = mpsc::channel(OUTBOX);
+    let _ = direct_tx.try_send(format!(
         "*** welcome, {name}. /nick NAME renames you, /who lists who is here, /quit leaves.\n"
     ));
     room.publish(id, &format!("*** {name} joined"));
 
     let (reader, mut writer) = stream.into_split();
+    let mut lines = LineReader::new(reader, config.max_line);
     let outcome = weft::select! {
-        r = read_loop(room, id, reader, &direct_tx) => r,
-        r = write_loop(id, &mut writer, events, direct_rx) => r.map(|()| None),
+        r = read_loop(&room, &config, id, &mut lines, &direct_tx) => r,
+        r = write_loop(id, &config, &mut writer, events, direct_rx) => r.map(|()| None),
     };
     let name = room.leave(id);
     room.publish(id, &format!("*** {name} left"));
     match outcome {
         Ok(Some(last_word)) => {
-            writer.write_all(last_word.as_bytes()).await?;
-            writer.shutdown().await
+            write_all_within(
+                &mut writer,
+                last_word.as_bytes(),
+                config.server.write_timeout,
+            )
+            .await?;
+            writer.shutdown().await?;
+            // Let the client read the last word before our close resets its connection.
+            linger(lines.get_mut()).await;
+            Ok(())
         }
         Ok(None) => Ok(()),
         Err(e) => Err(e),
@@ -153,18 +231,22 @@ async fn client(room: &Room, stream: TcpStream) -> io::Result<()> {
 /// Reads lines and acts on them. Returns the last word for the client when it must go.
 async fn read_loop(
     room: &Room,
+    config: &Config,
     id: u64,
-    reader: OwnedReadHalf,
-    direct: &mpsc::UnboundedSender<String>,
+    lines: &mut LineReader<OwnedReadHalf>,
+    direct: &mpsc::Sender<String>,
 ) -> io::Result<Option<String>> {
-    let mut lines = LineReader::new(reader);
     loop {
-        let line = match lines.next_line().await? {
+        let Ok(line) = weft::time::timeout(config.idle_timeout, lines.next_line()).await else {
+            return Ok(Some("*** idle for too long; closing\n".to_string()));
+        };
+        let line = match line? {
             Line::Text(line) => line,
             Line::End => return Ok(None),
             Line::TooLong => {
                 return Ok(Some(format!(
-                    "*** error: a line is at most {MAX_LINE} bytes; closing\n"
+                    "*** error: a line is at most {} bytes; closing\n",
+                    config.max_line
                 )))
             }
             Line::NotUtf8 => {
@@ -194,34 +276,62 @@ async fn read_loop(
             room.publish(id, &format!("{}: {line}", room.name(id)));
             continue;
         };
-        // The writer outlives the reader inside `select!`, so the receiver is there.
-        let _ = direct.send(reply + "\n");
+        // While the writer is behind, this waits, and no more commands are read: the
+        // client's unread replies cannot pile up. (The writer outlives the reader inside
+        // `select!`, so the receiver is there.)
+        let _ = direct.send(reply + "\n").await;
     }
 }
 
-/// Writes the room's lines (but the client's own) and the client's replies to the socket.
-/// Ends when the peer is gone.
+/// Writes the room's lines (but the client's own) and the client's replies to the socket,
+/// gathering what is ready into one write of about [`BATCH`] bytes at most. Ends when the
+/// peer is gone.
 async fn write_loop(
     id: u64,
+    config: &Config,
     writer: &mut OwnedWriteHalf,
     mut events: broadcast::Receiver<Event>,
-    mut direct: mpsc::UnboundedReceiver<String>,
+    mut direct: mpsc::Receiver<String>,
 ) -> io::Result<()> {
+    let mut out = String::new();
     loop {
+        // Wait for something to send...
         weft::select! {
-            Some(reply) = direct.recv() => writer.write_all(reply.as_bytes()).await?,
+            Some(reply) = direct.recv() => out.push_str(&reply),
             event = events.recv() => match event {
-                Ok(event) if event.from == id => {}
-                Ok(event) => writer.write_all(event.text.as_bytes()).await?,
-                Err(RecvError::Lagged(n)) => {
-                    let note = format!("*** you were too slow: {n} lines skipped\n");
-                    writer.write_all(note.as_bytes()).await?;
-                }
+                Ok(event) => add_event(id, &event, &mut out),
+                Err(RecvError::Lagged(n)) => add_lag(n, &mut out),
                 // The room outlives every client: this does not happen.
                 Err(RecvError::Closed) => return Ok(()),
             },
         }
+        // ...then take whatever else is ready, up to a batch.
+        while out.len() < BATCH {
+            if let Ok(reply) = direct.try_recv() {
+                out.push_str(&reply);
+                continue;
+            }
+            match events.try_recv() {
+                Ok(event) => add_event(id, &event, &mut out),
+                Err(TryRecvError::Lagged(n)) => add_lag(n, &mut out),
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+            }
+        }
+        write_all_within(writer, out.as_bytes(), config.server.write_timeout).await?;
+        out.clear();
     }
+}
+
+/// Adds a room line for client `id` to `out`, unless it is the client's own.
+fn add_event(id: u64, event: &Event, out: &mut String) {
+    if event.from != id {
+        out.push_str(&event.text);
+    }
+}
+
+/// Tells a client that fell behind the room's history what it missed.
+fn add_lag(missed: u64, out: &mut String) {
+    out.push_str(&format!("*** you were too slow: {missed} lines skipped\n"));
 }
 
 /// One line read by [`LineReader`].
@@ -232,72 +342,63 @@ pub enum Line {
     /// The peer closed the connection (a last line without a newline is still returned
     /// before this).
     End,
-    /// The line passed [`MAX_LINE`] bytes.
+    /// The line passed the limit.
     TooLong,
     /// The line is not UTF-8.
     NotUtf8,
 }
 
-/// Splits a byte stream into lines of at most [`MAX_LINE`] bytes.
+impl From<Result<String, LineError>> for Line {
+    fn from(line: Result<String, LineError>) -> Line {
+        match line {
+            Ok(text) => Line::Text(text),
+            Err(LineError::TooLong) => Line::TooLong,
+            Err(LineError::NotUtf8) => Line::NotUtf8,
+        }
+    }
+}
+
+/// Reads lines of at most a given length from a byte stream (the splitting itself is
+/// [`examples_common::lines::Lines`], which the fuzzer and the property tests check).
 pub struct LineReader<R> {
     inner: R,
-    buf: Vec<u8>,
-    /// Bytes of `buf` already searched for a newline.
-    scanned: usize,
+    lines: Lines,
     eof: bool,
 }
 
 impl<R: AsyncRead + Unpin> LineReader<R> {
-    pub fn new(inner: R) -> Self {
+    /// Reads lines of at most `max_line` bytes from `inner`.
+    pub fn new(inner: R, max_line: usize) -> Self {
         LineReader {
             inner,
-            buf: Vec::with_capacity(1024),
-            scanned: 0,
+            lines: Lines::new(max_line),
             eof: false,
         }
     }
 
-    /// The next line. Cancel safe: bytes read stay in the buffer.
-    pub async fn next_line(&mut self) -> io::Result<Line> {
-        loop {
-            if let Some(i) = self.buf[self.scanned..].iter().position(|&b| b == b'\n') {
-                let end = self.scanned + i;
-                let mut line: Vec<u8> = self.buf.drain(..=end).collect();
-                self.scanned = 0;
-                line.pop(); // the '\n'
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-                return Ok(Self::check(line));
-            }
-            self.scanned = self.buf.len();
-            if self.buf.len() > MAX_LINE {
-                return Ok(Line::TooLong);
-            }
-            if self.eof {
-                if self.buf.is_empty() {
-                    return Ok(Line::End);
-                }
-                self.scanned = 0;
-                return Ok(Self::check(std::mem::take(&mut self.buf)));
-            }
-            // Read into a scratch buffer, so a cancelled read leaves `buf` as it was.
-            let mut chunk = [0u8; 1024];
-            let n = self.inner.read(&mut chunk).await?;
-            if n == 0 {
-                self.eof = true;
-            }
-            self.buf.extend_from_slice(&chunk[..n]);
-        }
+    /// The stream lines are read from.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
     }
 
-    fn check(line: Vec<u8>) -> Line {
-        if line.len() > MAX_LINE {
-            return Line::TooLong;
-        }
-        match String::from_utf8(line) {
-            Ok(text) => Line::Text(text),
-            Err(_) => Line::NotUtf8,
+    /// The next line. Cancel safe: bytes read stay in the buffer.
+    ///
+    /// # Errors
+    ///
+    /// The stream's error.
+    pub async fn next_line(&mut self) -> io::Result<Line> {
+        loop {
+            if let Some(line) = self.lines.next_line() {
+                return Ok(line.into());
+            }
+            if self.eof {
+                return Ok(self.lines.finish().map_or(Line::End, Line::from));
+            }
+            // Read into a scratch buffer, so a cancelled read leaves the lines as they were.
+            let mut chunk = [0u8; 1024];
+            let n = self.inner.read(&mut chunk).await?;
+            self.eof = n == 0;
+            self.lines.push(&chunk[..n]);
         }
     }
 }

@@ -1,23 +1,36 @@
-//! A minimal HTTP/1.1 server: `cargo run --release --example http_hello -- 8080`.
+//! A minimal HTTP/1.1 server: `cargo run --release --example http_hello -- 8080`
+//! (`-- --help` lists its options and limits).
 //!
-//! Answers `200 OK` "Hello, World!" to `GET /`, `404` to other paths, `400` to malformed
-//! requests (then closes that connection), `431` when a request head passes 8 KiB, `501` to
-//! chunked bodies; keeps connections alive and answers pipelined requests in one write; closes
-//! a connection idle for 30 s. Listens on 127.0.0.1 at the port given as the first argument
-//! (default 8080).
+//! Answers `200 OK` "Hello, World!" to `GET /` (and `HEAD /`), `404` to other targets;
+//! keeps connections alive and answers pipelined requests in order. Request bodies are read
+//! and discarded (`Content-Length` or chunked). A request it cannot trust gets its status
+//! and the connection closes: `400` (malformed, or conflicting lengths), `413` (body too
+//! large), `431` (head too large), `501` (a transfer coding other than chunked), `408` (too
+//! slow). Every limit and deadline is an option; see `server.rs` for what each one stops.
+//! Listens on 127.0.0.1 at the port given as the first argument (default 8080).
 
-mod parser;
+mod app;
 mod server;
 
+use std::rc::Rc;
+
+use examples_common::cli::Args;
+use examples_common::serve::Server;
 use weft::net::TcpListener;
 
 #[weft::main]
 async fn main() -> std::io::Result<()> {
-    let port: u16 = std::env::args()
-        .nth(1)
-        .map(|p| p.parse().expect("the port must be a number"))
-        .unwrap_or(8080);
-    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
-    eprintln!("http_hello: listening on http://{}", listener.local_addr()?);
-    server::accept_loop(listener).await
+    let mut args = Args::from_env("http_hello", "a minimal HTTP/1.1 server on 127.0.0.1");
+    let config = Rc::new(server::Config::from_args(&mut args));
+    args.finish_or_exit();
+    config.server.init_logger("http_hello");
+
+    let listener = TcpListener::bind(("127.0.0.1", config.server.port)).await?;
+    log::info!("listening on http://{}", listener.local_addr()?);
+    let mut server = Server::new(config.server.max_connections);
+    server
+        .run(&listener, |stream, mode| {
+            server::serve(stream, config.clone(), mode)
+        })
+        .await
 }

@@ -11,12 +11,13 @@ use std::rc::Rc;
 
 use weft::time::{Duration, Instant};
 
-use crate::db::{SetCondition, SetExpiry};
-use crate::pubsub::Subscription;
-use crate::resp::{
+use examples_common::resp::{
     parse_int, write_array_len, write_bulk, write_error, write_integer, write_null, write_simple,
     Args,
 };
+
+use crate::db::{OutOfMemory, SetCondition, SetExpiry};
+use crate::pubsub::Subscription;
 use crate::server::Shared;
 
 /// What the connection does after a command.
@@ -197,10 +198,13 @@ fn set(args: Args<'_>, session: &mut Session, out: &mut Vec<u8>) -> Flow {
             return Flow::Continue;
         }
     };
-    if session.shared.db.borrow_mut().set(key, value, cond, expiry) {
-        write_simple(out, b"OK");
-    } else {
-        write_null(out);
+    match session.shared.db.borrow_mut().set(key, value, cond, expiry) {
+        Ok(true) => write_simple(out, b"OK"),
+        Ok(false) => write_null(out),
+        Err(OutOfMemory) => write_error(
+            out,
+            b"OOM command not allowed when used memory > 'maxmemory'.",
+        ),
     }
     Flow::Continue
 }
@@ -326,7 +330,11 @@ fn subscribe(args: Args<'_>, session: &mut Session, out: &mut Vec<u8>) -> Flow {
         .subscription
         .get_or_insert_with(|| shared.pubsub.subscription());
     for channel in args.iter_from(1) {
-        let count = sub.subscribe(channel);
+        let Some(count) = sub.subscribe(channel) else {
+            // Its subscriptions would take the clients past their memory: disconnect.
+            write_error(out, b"ERR client memory limit reached");
+            return Flow::Close;
+        };
         write_confirmation(out, b"subscribe", Some(channel), count);
     }
     Flow::Continue

@@ -5,11 +5,17 @@
 //! called periodically by the server, removes expired keys nobody touches, oldest deadline
 //! first. Deadlines are `weft::time::Instant`s, so a paused clock drives expiry in tests.
 //!
-//! # Invariant
+//! Memory is bounded by `--maxmemory`, as in Redis with its `noeviction` policy: a `SET`
+//! that would take the keys and values past it is refused with Redis's `OOM` error, while
+//! reads and deletes go on.
 //!
-//! `expiries` holds exactly one `(deadline, key)` for each entry whose `expires_at` is
-//! `Some(deadline)`, and nothing else: every method that sets, changes or removes an
-//! entry's deadline updates both.
+//! # Invariants
+//!
+//! - `expiries` holds exactly one `(deadline, key)` for each entry whose `expires_at` is
+//!   `Some(deadline)`, and nothing else: every method that sets, changes or removes an
+//!   entry's deadline updates both.
+//! - `used` is the sum of [`footprint`] over the entries: every method that adds, changes
+//!   or removes an entry updates it.
 
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
@@ -49,16 +55,50 @@ pub enum SetExpiry {
     At(Instant),
 }
 
+/// What one entry costs beyond its key and value: the map's slot, the key's `Rc` header,
+/// the value's `Vec` header, the expiry index entry. An estimate, on the high side.
+const ENTRY_OVERHEAD: usize = 96;
+
+/// The bytes an entry is counted for.
+fn footprint(key: &[u8], value: &Vec<u8>) -> usize {
+    key.len() + value.capacity() + ENTRY_OVERHEAD
+}
+
+/// A `SET` refused for lack of memory: the reply is Redis's `OOM` error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutOfMemory;
+
 /// The key space. Keys are shared (`Rc<[u8]>`) between the map and the expiry index.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Db {
     /// Every key and its value, expired ones included until removed.
     entries: HashMap<Rc<[u8]>, Entry>,
     /// The deadlines, earliest first; see the module's invariant.
     expiries: BTreeSet<(Instant, Rc<[u8]>)>,
+    /// Bytes the entries are counted for; see the module's invariant.
+    used: usize,
+    /// The most `used` may be after a `SET`.
+    max: usize,
+}
+
+impl Default for Db {
+    /// A key space without a memory limit.
+    fn default() -> Db {
+        Db::new(usize::MAX)
+    }
 }
 
 impl Db {
+    /// An empty key space holding at most `max` bytes of keys and values.
+    pub fn new(max: usize) -> Db {
+        Db {
+            entries: HashMap::new(),
+            expiries: BTreeSet::new(),
+            used: 0,
+            max,
+        }
+    }
+
     /// The value of `key`, unless it is absent or expired (then removed).
     pub fn get(&mut self, key: &[u8]) -> Option<&[u8]> {
         self.expire_if_due(key);
@@ -66,19 +106,45 @@ impl Db {
     }
 
     /// Sets `key` to `value` if `cond` allows; returns whether it did.
-    pub fn set(&mut self, key: &[u8], value: &[u8], cond: SetCondition, expiry: SetExpiry) -> bool {
+    ///
+    /// # Errors
+    ///
+    /// [`OutOfMemory`] if the keys and values would pass the limit; nothing changes then.
+    pub fn set(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        cond: SetCondition,
+        expiry: SetExpiry,
+    ) -> Result<bool, OutOfMemory> {
         self.expire_if_due(key);
         let deadline = match (self.entries.get_mut(key), cond) {
-            (Some(_), SetCondition::IfAbsent) | (None, SetCondition::IfPresent) => return false,
+            (Some(_), SetCondition::IfAbsent) | (None, SetCondition::IfPresent) => {
+                return Ok(false)
+            }
             (Some(entry), _) => {
                 // Overwrite in place: a value of the same size (redis-benchmark's SET)
                 // reuses the allocation.
-                if entry.value.capacity() > 2 * value.len() + 64 {
-                    entry.value = value.to_vec();
-                } else {
+                let reuse = entry.value.capacity() <= 2 * value.len() + 64
+                    && entry.value.capacity() >= value.len();
+                let old = footprint(key, &entry.value);
+                let new = key.len()
+                    + ENTRY_OVERHEAD
+                    + if reuse {
+                        entry.value.capacity()
+                    } else {
+                        value.len()
+                    };
+                if new > old && self.used - old + new > self.max {
+                    return Err(OutOfMemory);
+                }
+                if reuse {
                     entry.value.clear();
                     entry.value.extend_from_slice(value);
+                } else {
+                    entry.value = value.to_vec();
                 }
+                self.used = self.used - old + footprint(key, &entry.value);
                 let old = entry.expires_at;
                 let new = match expiry {
                     SetExpiry::Persist => None,
@@ -86,7 +152,7 @@ impl Db {
                     SetExpiry::At(t) => Some(t),
                 };
                 if old == new {
-                    return true;
+                    return Ok(true);
                 }
                 entry.expires_at = new;
                 if let Some(old) = old {
@@ -97,6 +163,9 @@ impl Db {
                 new
             }
             (None, _) => {
+                if self.used + key.len() + value.len() + ENTRY_OVERHEAD > self.max {
+                    return Err(OutOfMemory);
+                }
                 let deadline = match expiry {
                     SetExpiry::At(t) => Some(t),
                     SetExpiry::Persist | SetExpiry::Keep => None,
@@ -105,6 +174,7 @@ impl Db {
                     value: value.to_vec(),
                     expires_at: deadline,
                 };
+                self.used += footprint(key, &entry.value);
                 self.entries.insert(Rc::from(key), entry);
                 deadline
             }
@@ -113,7 +183,7 @@ impl Db {
             let (k, _) = self.entries.get_key_value(key).expect("just set");
             self.expiries.insert((t, k.clone()));
         }
-        true
+        Ok(true)
     }
 
     /// Removes `key`; returns whether it existed (an expired key does not).
@@ -144,6 +214,7 @@ impl Db {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.expiries.clear();
+        self.used = 0;
     }
 
     /// Removes up to `limit` keys whose deadline is at or before `now`, earliest first;
@@ -156,7 +227,9 @@ impl Db {
                 _ => break,
             }
             let (_, key) = self.expiries.pop_first().expect("just seen");
-            self.entries.remove(&*key);
+            if let Some(entry) = self.entries.remove(&*key) {
+                self.used -= footprint(&key, &entry.value);
+            }
             removed += 1;
         }
         removed
@@ -181,6 +254,7 @@ impl Db {
     fn remove_entry(&mut self, key: &[u8]) -> bool {
         match self.entries.remove_entry(key) {
             Some((k, entry)) => {
+                self.used -= footprint(&k, &entry.value);
                 if let Some(t) = entry.expires_at {
                     self.expiries.remove(&(t, k));
                 }
@@ -203,7 +277,7 @@ mod tests {
     #[weft::test(start_paused = true)]
     async fn lazy_expiry() {
         let mut db = Db::default();
-        assert!(db.set(b"k", b"v", SetCondition::Always, at(10)));
+        assert_eq!(db.set(b"k", b"v", SetCondition::Always, at(10)), Ok(true));
         weft::time::advance(Duration::from_secs(9)).await;
         assert_eq!(db.get(b"k"), Some(&b"v"[..]));
         weft::time::advance(Duration::from_secs(1)).await;
@@ -215,9 +289,10 @@ mod tests {
     async fn purge_removes_only_due_keys() {
         let mut db = Db::default();
         for (k, secs) in [(&b"a"[..], 1), (b"b", 2), (b"c", 3)] {
-            db.set(k, b"v", SetCondition::Always, at(secs));
+            db.set(k, b"v", SetCondition::Always, at(secs)).unwrap();
         }
-        db.set(b"forever", b"v", SetCondition::Always, SetExpiry::Persist);
+        db.set(b"forever", b"v", SetCondition::Always, SetExpiry::Persist)
+            .unwrap();
         weft::time::advance(Duration::from_secs(2)).await;
         assert_eq!(db.purge_expired(Instant::now(), 1), 1);
         assert_eq!(db.purge_expired(Instant::now(), 10), 1);
@@ -228,15 +303,17 @@ mod tests {
     #[weft::test(start_paused = true)]
     async fn overwrite_updates_the_deadline() {
         let mut db = Db::default();
-        db.set(b"k", b"v1", SetCondition::Always, at(1));
-        db.set(b"k", b"v2", SetCondition::Always, SetExpiry::Keep);
+        db.set(b"k", b"v1", SetCondition::Always, at(1)).unwrap();
+        db.set(b"k", b"v2", SetCondition::Always, SetExpiry::Keep)
+            .unwrap();
         assert_eq!(db.expiries.len(), 1);
-        db.set(b"k", b"v3", SetCondition::Always, SetExpiry::Persist);
+        db.set(b"k", b"v3", SetCondition::Always, SetExpiry::Persist)
+            .unwrap();
         assert!(db.expiries.is_empty());
         weft::time::advance(Duration::from_secs(5)).await;
         assert_eq!(db.get(b"k"), Some(&b"v3"[..]));
-        db.set(b"k", b"v4", SetCondition::Always, at(1));
-        db.set(b"k", b"v5", SetCondition::Always, at(2));
+        db.set(b"k", b"v4", SetCondition::Always, at(1)).unwrap();
+        db.set(b"k", b"v5", SetCondition::Always, at(2)).unwrap();
         assert_eq!(db.expiries.len(), 1);
         assert!(db.remove(b"k"));
         assert!(db.expiries.is_empty());
@@ -245,10 +322,41 @@ mod tests {
     #[weft::test]
     async fn nx_and_xx() {
         let mut db = Db::default();
-        assert!(!db.set(b"k", b"1", SetCondition::IfPresent, SetExpiry::Persist));
-        assert!(db.set(b"k", b"2", SetCondition::IfAbsent, SetExpiry::Persist));
-        assert!(!db.set(b"k", b"3", SetCondition::IfAbsent, SetExpiry::Persist));
-        assert!(db.set(b"k", b"4", SetCondition::IfPresent, SetExpiry::Persist));
+        let set = |db: &mut Db, v: &[u8], cond| db.set(b"k", v, cond, SetExpiry::Persist);
+        assert_eq!(set(&mut db, b"1", SetCondition::IfPresent), Ok(false));
+        assert_eq!(set(&mut db, b"2", SetCondition::IfAbsent), Ok(true));
+        assert_eq!(set(&mut db, b"3", SetCondition::IfAbsent), Ok(false));
+        assert_eq!(set(&mut db, b"4", SetCondition::IfPresent), Ok(true));
         assert_eq!(db.get(b"k"), Some(&b"4"[..]));
+    }
+
+    #[weft::test(start_paused = true)]
+    async fn memory_is_counted_and_bounded() {
+        let mut db = Db::new(1000);
+        let big = vec![b'x'; 600];
+        assert_eq!(
+            db.set(b"a", &big, SetCondition::Always, SetExpiry::Persist),
+            Ok(true)
+        );
+        assert_eq!(db.used, 1 + 600 + ENTRY_OVERHEAD);
+        assert_eq!(
+            db.set(b"b", &big, SetCondition::Always, SetExpiry::Persist),
+            Err(OutOfMemory)
+        );
+        // Smaller values and deletes always go through; expiry gives memory back.
+        assert_eq!(
+            db.set(b"a", b"small", SetCondition::Always, at(1)),
+            Ok(true)
+        );
+        assert!(db.used < 200);
+        assert_eq!(
+            db.set(b"b", &big, SetCondition::Always, SetExpiry::Persist),
+            Ok(true)
+        );
+        weft::time::advance(Duration::from_secs(2)).await;
+        assert_eq!(db.purge_expired(Instant::now(), 10), 1);
+        assert_eq!(db.used, 1 + 600 + ENTRY_OVERHEAD);
+        assert!(db.remove(b"b"));
+        assert_eq!(db.used, 0);
     }
 }

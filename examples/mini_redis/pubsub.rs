@@ -12,6 +12,12 @@
 //! - A [`Subscription`] is in the registry under exactly the channels of its own set; its
 //!   `Drop` removes it from all of them, so a connection that ends for any reason leaves no
 //!   outbox behind.
+//!
+//! # Memory
+//!
+//! Outboxes and subscriptions are charged to the clients' [`Budget`]: a subscriber that
+//! does not read is disconnected when its outbox passes [`OUTBOX_LIMIT`] or the budget, and
+//! a `SUBSCRIBE` that would pass the budget disconnects its client.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
@@ -19,7 +25,13 @@ use std::future::{poll_fn, Future};
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
-use crate::resp::{write_array_len, write_bulk};
+use examples_common::resp::{write_array_len, write_bulk};
+
+use crate::memory::{Budget, Charge};
+
+/// What one subscription to one channel is counted for, beyond the channel's name: the
+/// set's and the registry's entries.
+const SUBSCRIPTION_OVERHEAD: usize = 96;
 
 /// An outbox holding more than this is a subscriber that does not read: it is marked
 /// overflowed and its connection is closed (Redis's `client-output-buffer-limit pubsub`
@@ -27,10 +39,11 @@ use crate::resp::{write_array_len, write_bulk};
 pub const OUTBOX_LIMIT: usize = 32 * 1024 * 1024;
 
 /// Messages published to one subscriber and not yet written to its socket.
-#[derive(Default)]
 pub struct Outbox {
     /// Encoded `message` frames, in publication order.
     buf: RefCell<Vec<u8>>,
+    /// `buf`'s share of the clients' memory.
+    charge: RefCell<Charge>,
     /// The connection task waiting in [`Outbox::ready`].
     waker: Cell<Option<Waker>>,
     /// Set once `buf` passed [`OUTBOX_LIMIT`]; later messages are dropped.
@@ -47,6 +60,16 @@ impl std::fmt::Debug for Outbox {
 }
 
 impl Outbox {
+    /// An empty outbox charged to `budget`.
+    fn new(budget: Rc<Budget>) -> Outbox {
+        Outbox {
+            buf: RefCell::default(),
+            charge: RefCell::new(Charge::new(budget)),
+            waker: Cell::default(),
+            overflowed: Cell::default(),
+        }
+    }
+
     /// Appends a `message` frame for `channel` and wakes the connection.
     fn push(&self, channel: &[u8], payload: &[u8]) {
         if self.overflowed.get() {
@@ -57,9 +80,11 @@ impl Outbox {
         write_bulk(&mut buf, b"message");
         write_bulk(&mut buf, channel);
         write_bulk(&mut buf, payload);
-        if buf.len() > OUTBOX_LIMIT {
+        let mut charge = self.charge.borrow_mut();
+        if buf.len() > OUTBOX_LIMIT || !charge.set(buf.capacity()) {
             self.overflowed.set(true);
-            buf.clear();
+            *buf = Vec::new();
+            charge.set(0);
         }
         drop(buf);
         if let Some(w) = self.waker.take() {
@@ -80,6 +105,7 @@ impl Outbox {
             out.extend_from_slice(&buf);
             buf.clear();
         }
+        self.charge.borrow_mut().set(buf.capacity());
     }
 
     /// Whether a subscriber fell [`OUTBOX_LIMIT`] behind: its connection must close.
@@ -116,12 +142,22 @@ struct Registry {
 }
 
 /// A handle to the server's publish/subscribe registry (a cheap clone).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PubSub {
     registry: Rc<Registry>,
+    /// What outboxes and subscriptions are charged to.
+    budget: Rc<Budget>,
 }
 
 impl PubSub {
+    /// An empty registry whose outboxes and subscriptions are charged to `budget`.
+    pub fn new(budget: Rc<Budget>) -> PubSub {
+        PubSub {
+            registry: Rc::default(),
+            budget,
+        }
+    }
+
     /// Delivers `payload` to every subscriber of `channel`; returns how many there were.
     pub fn publish(&self, channel: &[u8], payload: &[u8]) -> usize {
         let channels = self.registry.channels.borrow();
@@ -143,8 +179,10 @@ impl PubSub {
         Subscription {
             id,
             pubsub: self.clone(),
-            outbox: Rc::default(),
+            outbox: Rc::new(Outbox::new(self.budget.clone())),
             channels: HashSet::new(),
+            charge: Charge::new(self.budget.clone()),
+            names: 0,
         }
     }
 }
@@ -160,13 +198,23 @@ pub struct Subscription {
     outbox: Rc<Outbox>,
     /// The channels subscribed to: exactly those under which the registry holds `id`.
     channels: HashSet<Rc<[u8]>>,
+    /// What the subscriptions are counted for: `names` plus an overhead per channel.
+    charge: Charge,
+    /// The bytes of the channels' names.
+    names: usize,
 }
 
 impl Subscription {
     /// Subscribes to `channel` (again is a no-op); returns how many channels this
-    /// subscription now has.
-    pub fn subscribe(&mut self, channel: &[u8]) -> usize {
+    /// subscription now has, or `None` if the clients' memory budget has no room for it.
+    pub fn subscribe(&mut self, channel: &[u8]) -> Option<usize> {
         if !self.channels.contains(channel) {
+            let names = self.names + channel.len();
+            let cost = names + (self.channels.len() + 1) * SUBSCRIPTION_OVERHEAD;
+            if !self.charge.set(cost) {
+                return None;
+            }
+            self.names = names;
             let channel: Rc<[u8]> = Rc::from(channel);
             let mut registry = self.pubsub.registry.channels.borrow_mut();
             registry
@@ -175,13 +223,16 @@ impl Subscription {
                 .insert(self.id, self.outbox.clone());
             self.channels.insert(channel);
         }
-        self.channels.len()
+        Some(self.channels.len())
     }
 
     /// Unsubscribes from `channel` (not subscribed is a no-op); returns how many channels
     /// this subscription still has.
     pub fn unsubscribe(&mut self, channel: &[u8]) -> usize {
         if self.channels.remove(channel) {
+            self.names -= channel.len();
+            self.charge
+                .set(self.names + self.channels.len() * SUBSCRIPTION_OVERHEAD);
             let mut registry = self.pubsub.registry.channels.borrow_mut();
             if let Some(subscribers) = registry.get_mut(channel) {
                 subscribers.remove(&self.id);

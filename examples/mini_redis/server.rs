@@ -1,89 +1,153 @@
-//! The server: the accept loop, one task per connection, and the periodic expiry purge.
+//! The server: its options, the accept loop, one task per connection, and the periodic
+//! expiry purge.
 //!
-//! A connection reads whatever the socket has into its input buffer, runs every complete
-//! command in it, appends all the replies to one output buffer, and writes that buffer once
+//! A connection reads whatever the socket has into its input buffer, runs the complete
+//! commands in it, appends the replies to one output buffer, and writes that buffer once
 //! per read. With TCP_NODELAY set, a pipelined batch costs one `read` and one `write`, and
 //! no reply waits on Nagle's algorithm for the client's delayed ACK (tokio's mini-redis
 //! stalls at ~18 k req/s under `redis-benchmark -P 16` that way).
+//!
+//! What one client cannot do to the others:
+//!
+//! | the client                                   | the server                              |
+//! |----------------------------------------------|-----------------------------------------|
+//! | pipelines `GET`s of large values and never reads | runs commands only until [`OUT_HIGH`] bytes of replies wait, writes them, and reads nothing more until they are taken; a client that takes nothing for `--write-timeout` is disconnected |
+//! | sends large or endless commands, from many connections | every buffer past the base is charged to `--maxmemory-clients`; the client that would pass it is disconnected |
+//! | stores values until memory runs out         | `SET` gets Redis's `OOM` error past `--maxmemory` |
+//! | trickles a command, or sends nothing         | a started command must be whole within `--command-timeout`; a client idle for `--timeout` is disconnected (not in pub/sub mode) |
+//! | opens connections without end                | accept pauses at `--max-connections`    |
 
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
 
-use weft::io::{AsyncReadExt, AsyncWriteExt};
+use examples_common::cli::Args;
+use examples_common::resp::{write_error, CommandParser};
+use examples_common::serve::{close_after_reply, write_all_within, Options, Server};
+use weft::io::AsyncReadExt;
 use weft::net::{TcpListener, TcpStream};
 use weft::time::{Duration, Instant, MissedTickBehavior};
 
 use crate::command::{execute, Flow, Session};
 use crate::db::Db;
+use crate::memory::{Budget, Charge};
 use crate::pubsub::PubSub;
-use crate::resp::{write_error, CommandParser};
 
 /// How often expired keys nobody reads are purged (Redis's default `hz 10`).
 pub const PURGE_PERIOD: Duration = Duration::from_millis(100);
 /// The most keys one purge step removes before letting the connections run.
 const PURGE_BATCH: usize = 1024;
 /// The input buffer's initial size, and the least free room a read is given (Redis reads
-/// 16 KiB at a time).
+/// 16 KiB at a time). Each connection has this much input and output buffer without
+/// charge; past it, buffers are charged to `--maxmemory-clients`.
 const READ_SIZE: usize = 16 * 1024;
-/// A connection whose unparsed input passes this is closed (Redis's
-/// `client-query-buffer-limit`).
-const MAX_QUERY_BUFFER: usize = 1024 * 1024 * 1024;
-/// Buffers grown past this (a large value, a long pipeline) are given back once empty.
-const KEEP_CAPACITY: usize = 1024 * 1024;
+/// Commands stop running once this many reply bytes wait to be written.
+pub const OUT_HIGH: usize = 64 * 1024;
+
+/// The server's options.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The port, the connection cap, the write timeout, the log level.
+    pub server: Options,
+    /// Bytes of keys and values; past it `SET` fails with `OOM`.
+    pub maxmemory: u64,
+    /// Bytes of all clients' buffers together; the client that would pass it is
+    /// disconnected.
+    pub maxmemory_clients: u64,
+    /// A client idle for this long is disconnected (not in pub/sub mode); zero: never.
+    pub timeout: Duration,
+    /// For a command to arrive whole once its first byte has.
+    pub command_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            server: Options::new(6379),
+            maxmemory: 64 << 20,
+            maxmemory_clients: 64 << 20,
+            timeout: Duration::from_secs(300),
+            command_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the options from `args` (`--help` lists them, with these defaults).
+    pub fn from_args(args: &mut Args) -> Config {
+        let d = Config::default();
+        Config {
+            server: Options::from_args(args, d.server.port),
+            maxmemory: args.bytes(
+                "--maxmemory",
+                d.maxmemory,
+                "bytes of keys and values; past it SET answers OOM",
+            ),
+            maxmemory_clients: args.bytes(
+                "--maxmemory-clients",
+                d.maxmemory_clients,
+                "bytes of all clients' buffers; the client that would pass it is disconnected",
+            ),
+            timeout: args.seconds(
+                "--timeout",
+                d.timeout,
+                "disconnect a client idle this long (0: never; pub/sub clients: never)",
+            ),
+            command_timeout: args.seconds(
+                "--command-timeout",
+                d.command_timeout,
+                "for a command to arrive whole once it has started",
+            ),
+        }
+    }
+}
 
 /// The state every connection shares.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Shared {
     /// The key space.
     pub db: RefCell<Db>,
     /// The channels and their subscribers.
     pub pubsub: PubSub,
+    /// What the clients' buffers are charged to.
+    pub clients: Rc<Budget>,
     /// The next connection's id.
     next_id: Cell<u64>,
 }
 
 impl Shared {
-    /// Empty state.
-    pub fn new() -> Shared {
-        Shared::default()
+    /// Empty state, with the memory limits of `config`.
+    pub fn new(config: &Config) -> Shared {
+        let clients = Budget::new(usize::try_from(config.maxmemory_clients).unwrap_or(usize::MAX));
+        Shared {
+            db: RefCell::new(Db::new(
+                usize::try_from(config.maxmemory).unwrap_or(usize::MAX),
+            )),
+            pubsub: PubSub::new(clients.clone()),
+            clients,
+            next_id: Cell::new(1),
+        }
     }
 }
 
-/// Serves Redis clients on `listener` until accepting fails for a reason other than a
-/// transient one (a connection reset before it was accepted, or running out of file
-/// descriptors, after which it waits 100 ms and goes on).
+/// Serves Redis clients on `listener` until accepting fails.
 ///
 /// # Errors
 ///
 /// The error that stopped the accept loop.
-pub async fn run(listener: TcpListener) -> io::Result<()> {
-    let shared = Rc::new(Shared::new());
+pub async fn run(listener: TcpListener, config: Rc<Config>) -> io::Result<()> {
+    let shared = Rc::new(Shared::new(&config));
     let purge = weft::spawn(purge_loop(shared.clone()));
     // Stop the purge task however this future ends, returned or dropped.
     let _purge = CancelOnDrop(purge);
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(e) if is_transient(&e) => {
-                eprintln!("mini_redis: accept: {e}; retrying in 100 ms");
-                weft::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-            Err(e) if is_aborted(&e) => continue,
-            Err(e) => return Err(e),
-        };
-        let id = shared.next_id.get();
-        shared.next_id.set(id + 1);
-        let session = Session::new(shared.clone(), id);
-        weft::spawn(async move {
-            if let Err(e) = serve(stream, session).await {
-                if !is_disconnect(&e) {
-                    eprintln!("mini_redis: connection {id}: {e}");
-                }
-            }
-        });
-    }
+    let mut server = Server::new(config.server.max_connections);
+    server
+        .run(&listener, |stream, _mode| {
+            let id = shared.next_id.get();
+            shared.next_id.set(id + 1);
+            serve(stream, Session::new(shared.clone(), id), config.clone())
+        })
+        .await
 }
 
 /// Cancels its task when dropped.
@@ -93,33 +157,6 @@ impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         self.0.cancel();
     }
-}
-
-/// Out of descriptors or buffers: worth waiting for, not worth stopping for.
-fn is_transient(e: &io::Error) -> bool {
-    const EMFILE: i32 = 24;
-    const ENFILE: i32 = 23;
-    const ENOBUFS: i32 = 105;
-    const ENOMEM: i32 = 12;
-    matches!(e.raw_os_error(), Some(EMFILE | ENFILE | ENOBUFS | ENOMEM))
-}
-
-/// A connection that went away before `accept` returned it.
-fn is_aborted(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-    )
-}
-
-/// The peer left: nothing worth logging.
-fn is_disconnect(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::UnexpectedEof
-    )
 }
 
 /// Removes expired keys every [`PURGE_PERIOD`], a batch at a time.
@@ -172,8 +209,12 @@ impl Input {
                 self.start = 0;
             }
             if self.buf.len() - self.end < READ_SIZE {
+                // A fresh zeroed allocation (the allocator's zero pages) and a copy, rather
+                // than zero-filling the grown tail byte by byte.
                 let len = (self.buf.len() * 2).max(self.end + READ_SIZE);
-                self.buf.resize(len, 0);
+                let mut grown = vec![0; len];
+                grown[..self.end].copy_from_slice(&self.buf[..self.end]);
+                self.buf = grown;
             }
         }
         &mut self.buf[self.end..]
@@ -185,71 +226,145 @@ impl Input {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
-            if self.buf.len() > KEEP_CAPACITY {
-                self.buf = vec![0; READ_SIZE];
+            if self.buf.len() > READ_SIZE {
+                self.buf = vec![0; READ_SIZE]; // give back what a large command took
             }
         }
     }
 }
 
+/// What [`run_commands`] leaves the connection to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Read more: no complete command is left.
+    Read,
+    /// Write the replies, then run the commands left: the output reached [`OUT_HIGH`].
+    More,
+    /// Write the replies, then close (`QUIT`, a protocol error).
+    Close,
+}
+
 /// Serves one connection until the client closes it, sends `QUIT`, breaks the protocol,
-/// falls too far behind on its pub/sub messages, or the socket fails.
+/// breaks a limit, or the socket fails.
 ///
 /// # Errors
 ///
-/// The socket's error.
-pub async fn serve(mut stream: TcpStream, mut session: Session) -> io::Result<()> {
+/// The socket's error, or `TimedOut` for a client that stopped reading.
+pub async fn serve(
+    mut stream: TcpStream,
+    mut session: Session,
+    config: Rc<Config>,
+) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let mut input = Input::new();
     let mut parser = CommandParser::new();
     let mut out: Vec<u8> = Vec::with_capacity(READ_SIZE);
-    let mut close = false;
+    // This connection's buffers past their base size, charged to `--maxmemory-clients`.
+    let mut memory = Charge::new(session.shared.clients.clone());
+    // When the oldest command not yet whole began to arrive.
+    let mut command_started: Option<Instant> = None;
+    let mut step = Step::Read;
     loop {
         if let Some(sub) = &session.subscription {
             sub.outbox().take_into(&mut out);
-            close |= sub.outbox().overflowed();
-        }
-        if !out.is_empty() {
-            stream.write_all(&out).await?;
-            out.clear();
-            if out.capacity() > KEEP_CAPACITY {
-                out = Vec::with_capacity(READ_SIZE);
+            if sub.outbox().overflowed() {
+                step = Step::Close;
             }
         }
-        if close {
-            // Shut down the write side so the client reads our last reply, then EOF.
-            return stream.shutdown().await;
+        if !out.is_empty() {
+            write_all_within(&mut stream, &out, config.server.write_timeout).await?;
+            out.clear();
+            if out.capacity() > OUT_HIGH {
+                out = Vec::with_capacity(READ_SIZE); // give back what large replies took
+            }
         }
-        // Wait for input (in pub/sub mode, also for a message to deliver).
-        let n = match &session.subscription {
-            Some(sub) if sub.count() > 0 => weft::select! {
-                biased;
-                r = stream.read(input.spare()) => r?,
-                () = sub.outbox().ready() => continue,
-            },
-            _ => stream.read(input.spare()).await?,
-        };
-        if n == 0 {
-            return Ok(());
+        match step {
+            Step::Close => {
+                // The client is gone as far as the others can tell (its subscriptions too);
+                // then shut down our side so it reads our last reply, then EOF.
+                drop(session);
+                close_after_reply(stream).await;
+                return Ok(());
+            }
+            Step::More => {} // run the commands left before reading more
+            Step::Read => {
+                // Wait for input: a started command has its deadline, an idle client its own.
+                let deadline = match command_started {
+                    Some(start) => Some(start + config.command_timeout),
+                    None if session.is_subscribed() || config.timeout.is_zero() => None,
+                    None => Some(Instant::now() + config.timeout),
+                };
+                let read = async {
+                    match &session.subscription {
+                        // In pub/sub mode, also wait for a message to deliver.
+                        Some(sub) if sub.count() > 0 => weft::select! {
+                            biased;
+                            r = stream.read(input.spare()) => Some(r),
+                            () = sub.outbox().ready() => None,
+                        },
+                        _ => Some(stream.read(input.spare()).await),
+                    }
+                };
+                let read = match deadline {
+                    Some(deadline) => match weft::time::timeout_at(deadline, read).await {
+                        Ok(read) => read,
+                        Err(_elapsed) => return Ok(()), // too slow, or idle: close
+                    },
+                    None => read.await,
+                };
+                let Some(n) = read.transpose()? else {
+                    continue; // a message to deliver
+                };
+                if n == 0 {
+                    return Ok(());
+                }
+                if input.pending().is_empty() {
+                    command_started = Some(Instant::now());
+                }
+                input.end += n;
+                // Messages published before these commands go out before their replies.
+                if let Some(sub) = &session.subscription {
+                    sub.outbox().take_into(&mut out);
+                }
+            }
         }
-        input.end += n;
-        // Messages published before these commands go out before their replies.
-        if let Some(sub) = &session.subscription {
-            sub.outbox().take_into(&mut out);
+
+        let before = input.pending().len();
+        step = run_commands(&mut input, &mut parser, &mut session, &mut out);
+        // A command that completed restarts the clock: the next one starts now.
+        if input.pending().is_empty() {
+            command_started = None;
+        } else if input.pending().len() < before {
+            command_started = Some(Instant::now());
         }
-        close = run_commands(&mut input, &mut parser, &mut session, &mut out);
+
+        let held = (input.buf.len() - READ_SIZE)
+            + parser.heap_size()
+            + out.capacity().saturating_sub(READ_SIZE);
+        if !memory.set(held) {
+            log::debug!(
+                "client {}: past --maxmemory-clients, disconnected",
+                session.id
+            );
+            out = Vec::new();
+            write_error(&mut out, b"ERR client memory limit reached");
+            step = Step::Close;
+        }
     }
 }
 
-/// Runs every complete command in `input`, appending the replies to `out`; returns whether
-/// the connection must close (`QUIT`, a protocol error, an oversized query).
+/// Runs the complete commands in `input`, appending the replies to `out`, until none is
+/// left, the replies reach [`OUT_HIGH`], or the connection must close.
 fn run_commands(
     input: &mut Input,
     parser: &mut CommandParser,
     session: &mut Session,
     out: &mut Vec<u8>,
-) -> bool {
+) -> Step {
     loop {
+        if out.len() >= OUT_HIGH {
+            return Step::More;
+        }
         let pending = input.pending();
         match parser.parse(pending) {
             Ok(Some(n)) => {
@@ -261,17 +376,13 @@ fn run_commands(
                 };
                 input.consume(n);
                 if flow == Flow::Close {
-                    return true;
+                    return Step::Close;
                 }
             }
-            Ok(None) if pending.len() > MAX_QUERY_BUFFER => {
-                write_error(out, b"ERR Protocol error: query buffer limit exceeded");
-                return true;
-            }
-            Ok(None) => return false,
+            Ok(None) => return Step::Read,
             Err(e) => {
                 write_error(out, format!("ERR Protocol error: {e}").as_bytes());
-                return true;
+                return Step::Close;
             }
         }
     }

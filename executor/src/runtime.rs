@@ -317,7 +317,12 @@ impl Scheduler {
     fn shutdown(&self) {
         loop {
             let tasks = self.owned.borrow_mut().drain();
-            // Every future first (user code, run with no borrow held), so that the drops see
+            // Every task leaves the list before any future is dropped: a drop that cancels
+            // another drained task (a JoinSet's, a guard's JoinHandle) must find it gone.
+            for slot in &tasks {
+                slot.task.leave_owned_list();
+            }
+            // Every future next (user code, run with no borrow held), so that the drops see
             // each other's tasks as finished; then the bookkeeping of each end.
             for slot in &tasks {
                 slot.task.cancel_for_shutdown();

@@ -216,11 +216,18 @@ impl OwnedTask {
         self.close()
     }
 
-    /// At shutdown, once the task has left the owned list: drops its future if it has not
-    /// finished. This runs the future's drop, which is user code.
+    /// At shutdown, marks the task as out of the owned list (which the runtime has drained):
+    /// a cancel that reaches it from now on (from another task's drop) has nothing to remove.
+    pub(crate) fn leave_owned_list(&self) {
+        self.task().header().slot.set(NO_SLOT);
+    }
+
+    /// At shutdown, once every drained task has [left the owned
+    /// list](Self::leave_owned_list): drops the task's future if it has not finished. This
+    /// runs the future's drop, which is user code.
     pub(crate) fn cancel_for_shutdown(&self) {
         let header = self.task().header();
-        header.slot.set(NO_SLOT);
+        debug_assert_eq!(header.slot.get(), NO_SLOT, "still in the owned list");
         if !header.has(COMPLETE | RUNNING) {
             // SAFETY: owner thread (the token is `!Send`), live (`OWNED`), not in a poll (the
             // runtime shuts down outside its loop), not complete.

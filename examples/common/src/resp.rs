@@ -245,6 +245,11 @@ impl CommandParser {
         }
     }
 
+    /// The bytes the parser holds on the heap (its argument list and inline scratch).
+    pub fn heap_size(&self) -> usize {
+        self.args.capacity() * std::mem::size_of::<Range<usize>>() + self.scratch.capacity()
+    }
+
     /// The arguments of the command the last successful `parse` returned; `buf` must be the
     /// buffer it was given.
     pub fn args<'a>(&'a self, buf: &'a [u8]) -> Args<'a> {
@@ -254,9 +259,21 @@ impl CommandParser {
         }
     }
 
+    /// Forgets the last command, and gives back what a very large one took.
+    fn reset(&mut self) {
+        self.args.clear();
+        self.scratch.clear();
+        if self.args.capacity() > 16 * PREALLOC_CAP {
+            self.args.shrink_to(PREALLOC_CAP);
+        }
+        if self.scratch.capacity() > 64 * 1024 {
+            self.scratch.shrink_to(1024);
+        }
+    }
+
     /// Parses a `*count` request header, then as many of its bulk strings as have arrived.
     fn parse_multibulk(&mut self, buf: &[u8]) -> Result<Option<usize>, ProtocolError> {
-        self.args.clear();
+        self.reset();
         self.inline = false;
         let bad = ProtocolError::InvalidMultibulkLength;
         let Some((n, next)) = length(buf, 1, MAX_ARRAY_LEN, true, bad)? else {
@@ -318,8 +335,7 @@ impl CommandParser {
                 Ok(None)
             };
         };
-        self.args.clear();
-        self.scratch.clear();
+        self.reset();
         self.inline = true;
         split_inline(&buf[..lf], &mut self.scratch, &mut self.args)?;
         Ok(Some(lf + 1))
