@@ -28,6 +28,7 @@ use crate::owned::Owned;
 use crate::park::{Park, ThreadPark};
 use crate::queue::RunQueue;
 use crate::remote::{self, MainWaker, RemoteQueue, Shared};
+use crate::task::cache::BlockCache;
 use crate::task::raw::{self, Header, NO_SLOT};
 use crate::task::state::flags::*;
 use crate::task::{JoinHandle, Priority, TaskId, TaskState};
@@ -99,6 +100,8 @@ pub(crate) struct Core {
     panicked: Cell<Option<TaskId>>,
     /// When the driver was last polled (see `on_budget_spent`).
     last_park: Cell<Instant>,
+    /// Blocks of tasks that ended here, for the next spawns (see `task/cache.rs`).
+    blocks: RefCell<BlockCache>,
 }
 
 /// With metrics on (and debug off), one spawn and one wake in this many are sampled for the
@@ -340,6 +343,7 @@ impl Runtime {
                 id,
                 queue: RefCell::new(RunQueue::new(config.shuffle_seed)),
                 owned: RefCell::new(Owned::default()),
+                blocks: RefCell::new(BlockCache::new()),
                 park: RefCell::new(park),
                 shared,
                 main_waker,
@@ -520,6 +524,17 @@ pub(crate) fn is_current(id: u64) -> bool {
     with_current(|c| c.id == id).unwrap_or(false)
 }
 
+/// Whether we are on `task`'s owner thread, with its runtime running (so the owner-thread
+/// parts of its header may be touched).
+///
+/// # Safety
+/// `task` is live.
+#[inline]
+pub(crate) unsafe fn on_owner_thread(task: NonNull<Header>) -> bool {
+    // SAFETY: live by the caller's guarantee; `owner` is immutable.
+    is_current(unsafe { task.as_ref() }.owner)
+}
+
 /// Wakes `task`. The waker's entry point.
 ///
 /// # Safety
@@ -538,8 +553,10 @@ pub(crate) unsafe fn wake_task(task: NonNull<Header>, owned_ref: bool) {
         true
     });
     if local == Some(true) {
-        if owned_ref {
-            // SAFETY: the caller's unit, given up.
+        // SAFETY: the caller's unit, given up (banked if the local side still holds the
+        // task); we are on the owner thread.
+        if owned_ref && !unsafe { raw::bank(task) } {
+            // SAFETY: as above.
             unsafe { raw::drop_ref(task) };
         }
     } else {
@@ -639,7 +656,13 @@ impl Core {
         location: &'static Location<'static>,
     ) -> JoinHandle<F::Output> {
         let id = self.next_task_id();
-        let task = raw::allocate(fut, self.id, id, priority as u8);
+        let task = raw::allocate(
+            fut,
+            self.id,
+            id,
+            priority as u8,
+            &mut self.blocks.borrow_mut(),
+        );
         let slot = self.owned.borrow_mut().insert(task, name, location);
         // SAFETY: just allocated, owned by us.
         unsafe { task.as_ref() }.slot.set(slot);
@@ -649,6 +672,16 @@ impl Core {
         self.schedule(task);
         // SAFETY: the task was allocated with `HANDLE` set and output type `F::Output`.
         unsafe { JoinHandle::new(task) }
+    }
+
+    /// Keeps a freed task block for the next spawns (or frees it).
+    ///
+    /// # Safety
+    /// As for `BlockCache::free`.
+    pub(crate) unsafe fn free_block(&self, block: NonNull<u8>, layout: std::alloc::Layout) {
+        // SAFETY: forwarded. The cache is borrowed for a few instructions, never across
+        // user code, and freeing a block runs none.
+        unsafe { self.blocks.borrow_mut().free(block, layout) }
     }
 
     /// Puts `task` on the run queue unless it is already there or finished.

@@ -1,5 +1,6 @@
 //! Tasks: spawning, handles, ids and names.
 
+pub(crate) mod cache;
 mod join;
 pub(crate) mod raw;
 pub(crate) mod state;

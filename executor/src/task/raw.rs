@@ -19,9 +19,16 @@
 //!   is `!Send`) and the runtime. When both are clear the owner thread drops the stage (future
 //!   or output) and the join waker, then gives up the local side's unit of `refs`. So a thread
 //!   that sees `refs` reach zero only frees memory: it never runs `F`'s or `T`'s drop.
-//! * `refs == 1` seen on the owner thread while the local side still holds its unit means no
-//!   waker exists anywhere, and none can appear (only a poll on this thread makes one), so the
-//!   block is freed without a read-modify-write.
+//! * The bank: on the owner thread, while the local side holds the task, a waker that goes
+//!   away (woken by value, or dropped) leaves its unit of `refs` with the local side instead
+//!   of decrementing `refs`, and the next waker cloned there takes a banked unit instead of
+//!   incrementing it ([`bank`], [`unbank`]). `refs` still counts banked units, so other
+//!   threads see a count that is never too low. A task that parks and is woken on its own
+//!   thread again and again (a waker cloned into a channel, then woken) thus pays no atomic
+//!   operation after the first time. The count lives in the high bits of `flags`.
+//! * `refs == 1 + banked` seen on the owner thread while the local side still holds its unit
+//!   means no waker exists anywhere, and none can appear (only a poll on this thread makes
+//!   one), so the block is freed without a read-modify-write.
 
 use std::alloc::{self, Layout};
 use std::any::Any;
@@ -34,6 +41,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{self, AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 
+use super::cache::{block_layout, BlockCache};
 use super::state::flags::*;
 use super::state::TaskState;
 use super::waker;
@@ -77,7 +85,8 @@ pub(crate) struct Vtable {
     pub(crate) take_output: unsafe fn(NonNull<Header>, *mut ()),
     /// Drops whatever the stage holds. Owner thread only.
     pub(crate) drop_stage: unsafe fn(NonNull<Header>),
-    /// The layout of the whole block, to free it from any thread.
+    /// The layout the whole block was allocated with (see `cache::block_layout`), to free it
+    /// from any thread.
     pub(crate) layout: Layout,
 }
 
@@ -123,18 +132,22 @@ impl Header {
     }
 }
 
-/// Allocates a task running `future`. The returned pointer carries the local side's unit of
-/// `refs`; `flags` start as `OWNED | HANDLE`.
+/// Allocates a task running `future`, in a block from `blocks` (a cached one if there is one
+/// of its size). The returned pointer carries the local side's unit of `refs`; `flags` start
+/// as `OWNED | HANDLE`.
 pub(crate) fn allocate<F: Future + 'static>(
     future: F,
     owner: u64,
     id: u64,
     priority: u8,
+    blocks: &mut BlockCache,
 ) -> NonNull<Header> {
-    let cell = Box::new(TaskCell {
+    let vtable = vtable::<F>();
+    let block = blocks.allocate(vtable.layout).cast::<TaskCell<F>>();
+    let cell = TaskCell {
         header: Header {
             refs: AtomicUsize::new(1),
-            vtable: vtable::<F>(),
+            vtable,
             owner,
             id,
             join_waker: UnsafeCell::new(None),
@@ -145,9 +158,13 @@ pub(crate) fn allocate<F: Future + 'static>(
             polls: Cell::new(0),
         },
         stage: UnsafeCell::new(Stage::Running(future)),
-    });
-    // `Box::into_raw` is never null; the header is the first field of a `repr(C)` struct.
-    NonNull::from(Box::leak(cell)).cast::<Header>()
+    };
+    // SAFETY: the block is unused (new, or cached after its task was freed) and allocated
+    // with `block_layout(Layout::new::<TaskCell<F>>())`, which is at least as large and as
+    // aligned as a `TaskCell<F>`.
+    unsafe { block.as_ptr().write(cell) };
+    // The header is the first field of a `repr(C)` struct.
+    block.cast::<Header>()
 }
 
 fn vtable<F: Future + 'static>() -> &'static Vtable {
@@ -158,7 +175,7 @@ fn vtable<F: Future + 'static>() -> &'static Vtable {
             cancel: cancel::<F>,
             take_output: take_output::<F>,
             drop_stage: drop_stage::<F>,
-            layout: Layout::new::<TaskCell<F>>(),
+            layout: block_layout(Layout::new::<TaskCell<F>>()),
         };
     }
     &Gen::<F>::VTABLE
@@ -259,27 +276,79 @@ pub(crate) unsafe fn poll_task(ptr: NonNull<Header>) -> PollOutcome {
     unsafe { (ptr.as_ref().vtable.poll)(ptr, &mut cx) }
 }
 
+/// Keeps a waker's unit of `refs` in the local side's bank instead of giving it back. Returns
+/// `false` (the caller then gives the unit back with [`drop_ref`]) when the local side has let
+/// go of the task or the bank is full.
+///
+/// # Safety
+/// `ptr` is live, we are on its owner thread, and the caller owns one unit of `refs`, which
+/// it no longer uses after a `true`.
+#[inline]
+pub(crate) unsafe fn bank(ptr: NonNull<Header>) -> bool {
+    // SAFETY: live, and the owner thread (which alone touches `flags`).
+    let header = unsafe { ptr.as_ref() };
+    let flags = header.flags.get();
+    if flags & (OWNED | HANDLE) == 0 || flags & BANK_FULL == BANK_FULL {
+        return false;
+    }
+    header.flags.set(flags + BANK_ONE);
+    true
+}
+
+/// Takes a unit of `refs` out of the local side's bank, for a new waker. Returns `false` (the
+/// caller then takes one with [`inc_ref`]) when the bank is empty.
+///
+/// # Safety
+/// `ptr` is live and we are on its owner thread.
+#[inline]
+pub(crate) unsafe fn unbank(ptr: NonNull<Header>) -> bool {
+    // SAFETY: live, and the owner thread.
+    let header = unsafe { ptr.as_ref() };
+    let flags = header.flags.get();
+    if flags & BANK_FULL == 0 {
+        return false;
+    }
+    header.flags.set(flags - BANK_ONE);
+    true
+}
+
 /// Called on the owner thread when both local references (`HANDLE`, `OWNED`) are gone:
-/// drops the stage and the join waker, then gives up the local side's unit of `refs`.
+/// drops the stage and the join waker, then gives up the local side's unit of `refs` and the
+/// banked ones.
 ///
 /// # Safety
 /// Owner thread; `HANDLE` and `OWNED` were both just cleared by the caller; `ptr` is live.
 pub(crate) unsafe fn release_local(ptr: NonNull<Header>) {
     // SAFETY: the caller guarantees the task is live and ours.
     let header = unsafe { ptr.as_ref() };
-    // SAFETY: owner thread, nobody else holds the stage.
-    unsafe { (header.vtable.drop_stage)(ptr) };
+    // A taken output left the stage `Consumed`: nothing to drop (and no call to make).
+    if !header.has(OUTPUT_TAKEN) {
+        // SAFETY: owner thread, nobody else holds the stage.
+        unsafe { (header.vtable.drop_stage)(ptr) };
+    }
     // SAFETY: owner thread; the join waker is only touched on this thread.
     drop(unsafe { (*header.join_waker.get()).take() });
+    // Nothing is banked after this: `bank` refuses once `OWNED` and `HANDLE` are clear.
+    let flags = header.flags.get();
+    header.flags.set(flags & !BANK_FULL);
+    let ours = 1 + usize::from((flags & BANK_FULL) / BANK_ONE);
     // Acquire: pairs with the Release decrement of wakers dropped on other threads, so their
     // last uses of the block happen before we free it.
-    if header.refs.load(Ordering::Acquire) == 1 {
-        // SAFETY: only the local side's unit is left, and no waker can be created any more
-        // (the future is gone), so nobody else can reach the block.
-        unsafe { dealloc(ptr) };
-    } else {
-        // SAFETY: we give up the local unit we hold.
-        unsafe { drop_ref(ptr) };
+    if header.refs.load(Ordering::Acquire) == ours {
+        // SAFETY: only the local side's units are left, and no waker can be created any more
+        // (the future is gone), so nobody else can reach the block. Owner thread.
+        unsafe { dealloc_local(ptr) };
+        return;
+    }
+    // SAFETY: the block is live until our units are given back.
+    let old = unsafe { ptr.as_ref() }
+        .refs
+        .fetch_sub(ours, Ordering::Release);
+    if old == ours {
+        atomic::fence(Ordering::Acquire);
+        // SAFETY: those were the last units; every other user's accesses happen-before the
+        // fence. Owner thread.
+        unsafe { dealloc_local(ptr) };
     }
 }
 
@@ -313,14 +382,33 @@ pub(crate) unsafe fn drop_ref(ptr: NonNull<Header>) {
     }
 }
 
+/// Frees the block on its owner thread: into the running runtime's block cache if there is
+/// one, else back to the allocator.
+///
+/// # Safety
+/// As for [`dealloc`], and we are on the task's owner thread.
+unsafe fn dealloc_local(ptr: NonNull<Header>) {
+    // SAFETY: live until now, by the caller's guarantee.
+    let layout = unsafe { ptr.as_ref() }.vtable.layout;
+    let cached = crate::runtime::with_current(|core| {
+        // SAFETY: forwarded: the block is unused, holds nothing to drop, and was allocated
+        // with `layout` (any runtime's cache may keep it: it is plain heap memory).
+        unsafe { core.free_block(ptr.cast(), layout) }
+    });
+    if cached.is_none() {
+        // SAFETY: forwarded.
+        unsafe { dealloc(ptr) };
+    }
+}
+
 /// # Safety
 /// No reference to the block remains, and its stage holds nothing that needs dropping.
 unsafe fn dealloc(ptr: NonNull<Header>) {
     // SAFETY: live until now, by the caller's guarantee.
     let layout = unsafe { ptr.as_ref() }.vtable.layout;
     // SAFETY: the join waker is `None` (dropped by `release_local`); the rest of the header is
-    // plain data. `Stage::Consumed` needs no drop. The block was allocated by `Box` with this
-    // layout.
+    // plain data. `Stage::Consumed` needs no drop. The block was allocated with this layout
+    // (by `BlockCache::allocate`).
     unsafe { alloc::dealloc(ptr.as_ptr().cast::<u8>(), layout) };
 }
 
@@ -350,5 +438,95 @@ mod tests {
         }
         let layout = vtable::<Big>().layout;
         assert!(layout.size() <= std::mem::size_of::<Header>() + 100 + 32);
+    }
+
+    /// The task's `refs`, read through the data pointer of one of its wakers.
+    fn refs_of(waker: &Waker) -> usize {
+        // SAFETY: a weft task waker's data pointer is its live header (the waker keeps it).
+        unsafe { &*waker.data().cast::<Header>() }
+            .refs
+            .load(Ordering::SeqCst)
+    }
+
+    #[test]
+    fn wakers_cloned_and_woken_on_the_owner_thread_use_the_bank() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        // Task A parks with a clone of its waker in `slot`; task B wakes it by value. The
+        // first clone takes a new unit; from then on each wake banks the unit and the next
+        // clone takes it back, so `refs` stays at the local unit plus one.
+        let rt = crate::Runtime::new();
+        let slot: Rc<RefCell<Option<Waker>>> = Rc::default();
+        let rounds = 50;
+        let seen = rt.block_on({
+            let slot = slot.clone();
+            async move {
+                let a = crate::spawn({
+                    let slot = slot.clone();
+                    let mut left = rounds;
+                    let mut seen = Vec::new();
+                    std::future::poll_fn(move |cx| {
+                        seen.push(refs_of(cx.waker()));
+                        if left == 0 {
+                            return Poll::Ready(std::mem::take(&mut seen));
+                        }
+                        left -= 1;
+                        *slot.borrow_mut() = Some(cx.waker().clone());
+                        Poll::Pending
+                    })
+                });
+                let b = crate::spawn(async move {
+                    for _ in 0..rounds {
+                        while slot.borrow().is_none() {
+                            crate::yield_now().await;
+                        }
+                        let waker = slot.borrow_mut().take();
+                        waker.unwrap().wake();
+                    }
+                });
+                b.await.unwrap();
+                a.await.unwrap()
+            }
+        });
+        // First poll: the local unit alone; after each wake: that plus the banked unit.
+        assert_eq!(seen[0], 1);
+        assert!(seen[1..].iter().all(|&r| r == 2), "{seen:?}");
+    }
+
+    #[test]
+    fn banked_units_are_given_back_when_a_waker_outlives_the_task() {
+        // A waker made from a banked unit outlives its task on another thread: the local
+        // side gives its units back when the task ends, and the thread's drop frees the
+        // block (Miri checks that nothing leaks or is freed twice).
+        let rt = crate::Runtime::new();
+        let (tx, rx) = std::sync::mpsc::channel::<Waker>();
+        let keeper = std::thread::spawn(move || {
+            let w = rx.recv().unwrap();
+            let _second = rx.recv().unwrap();
+            drop(w);
+        });
+        rt.block_on(async move {
+            let mut polls = 0;
+            let task = crate::spawn(std::future::poll_fn(move |cx| {
+                polls += 1;
+                match polls {
+                    // Bank a unit: clone and wake by value, on this thread.
+                    1 => {
+                        let clone = cx.waker().clone();
+                        clone.wake();
+                        Poll::Pending
+                    }
+                    // Send two wakers away (the first from the bank), then finish.
+                    _ => {
+                        tx.send(cx.waker().clone()).unwrap();
+                        tx.send(cx.waker().clone()).unwrap();
+                        Poll::Ready(())
+                    }
+                }
+            }));
+            task.await.unwrap();
+        });
+        drop(rt);
+        keeper.join().unwrap();
     }
 }

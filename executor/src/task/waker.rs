@@ -24,8 +24,13 @@ pub(crate) unsafe fn borrowed(ptr: NonNull<Header>) -> Waker {
 
 unsafe fn clone(data: *const ()) -> RawWaker {
     let ptr = header(data);
-    // SAFETY: the waker being cloned keeps the task alive; the clone takes its own unit.
-    unsafe { raw::inc_ref(ptr) };
+    // SAFETY: the waker being cloned keeps the task alive; the clone takes its own unit: a
+    // banked one on the owner thread if there is one (see `raw.rs`), else a new one.
+    unsafe {
+        if !(runtime::on_owner_thread(ptr) && raw::unbank(ptr)) {
+            raw::inc_ref(ptr);
+        }
+    }
     RawWaker::new(data, &VTABLE)
 }
 
@@ -40,8 +45,14 @@ unsafe fn wake_by_ref(data: *const ()) {
 }
 
 unsafe fn drop_waker(data: *const ()) {
-    // SAFETY: this waker owns one unit, given up here.
-    unsafe { raw::drop_ref(header(data)) }
+    let ptr = header(data);
+    // SAFETY: this waker owns one unit, given up here: banked on the owner thread while the
+    // local side holds the task, else given back.
+    unsafe {
+        if !(runtime::on_owner_thread(ptr) && raw::bank(ptr)) {
+            raw::drop_ref(ptr);
+        }
+    }
 }
 
 fn header(data: *const ()) -> NonNull<Header> {
