@@ -486,7 +486,10 @@ fn main() {
     keep_freed_memory();
     benches();
     Criterion::default().configure_from_args().final_summary();
-    if std::env::args().any(|a| a == "--bench") {
+    // `cargo xtask bench` runs the groups one at a time and asks for the summary once.
+    if std::env::args().any(|a| a == "--bench")
+        && std::env::var_os("WEFT_BENCH_NO_SUMMARY").is_none()
+    {
         interleaved_summary();
     }
 }

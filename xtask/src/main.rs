@@ -1,13 +1,21 @@
 //! Workspace tasks for weft, run as `cargo xtask <task>` (the alias is in
 //! `.cargo/config.toml`).
 //!
+//! * `bench`: every bench group with weft and its peers side by side, memory, the HTTP and
+//!   Redis comparisons when their tools are installed, the instruction counts, then
+//!   `BENCHMARKS.md` with a chart per group (`bench.rs`, `report.rs`, `svg.rs`).
+//! * `report`: rewrites `BENCHMARKS.md` from the last run's records.
 //! * `instr`: the instruction-count guard. Counts callgrind instructions per operation of
 //!   the executor, timer and channel workloads (`benches/guard/instr.rs`), weft beside
 //!   tokio, and compares them with `benches/guard/baseline.txt`.
 //!
 //! `cargo xtask help` prints the options of each task.
 
+mod bench;
 mod instr;
+mod machine;
+mod report;
+mod svg;
 mod util;
 
 use std::process::ExitCode;
@@ -16,6 +24,18 @@ const HELP: &str = "\
 usage: cargo xtask <task> [options]
 
 tasks:
+  bench [options] [GROUP|BENCH...]
+      Runs every criterion group (or those named: a group id such as channel/oneshot, or
+      a bench: executor, timer, channel, net) with weft and its peers, a progress line per
+      group; then memory (benches/peers/memory.rs), benches/wrk.sh and benches/redis.sh
+      when wrk and redis-benchmark are installed, the instruction counts when valgrind is;
+      then writes BENCHMARKS.md and benches/charts/*.svg.
+        --quick           shorter measurements (1 s a group entry) and server runs
+        --warm-up S       criterion's --warm-up-time (default 1)
+        --measure S       criterion's --measurement-time (default 2)
+        --skip-memory, --skip-servers, --skip-instr
+  report
+      Rewrites BENCHMARKS.md from the last `bench` run (target/bench-report/run.json).
   instr [options] [WORKLOAD...]
       The instruction-count guard: callgrind instructions per operation of the executor,
       timer and channel workloads (benches/guard/instr.rs), weft beside tokio, compared with
@@ -38,6 +58,8 @@ fn main() -> ExitCode {
         None => ("help", &[][..]),
     };
     let result = match task {
+        "bench" => bench::main(rest),
+        "report" => report::main(rest),
         "instr" => instr::main(rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
