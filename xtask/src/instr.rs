@@ -48,9 +48,9 @@ const TOKIO_FEATURES: &str =
 
 /// How far, in percent, `--verify` lets a per-operation figure move between two runs. Not
 /// every total repeats exactly: a few branches depend on the clock's value (the carry when
-/// `Instant + Duration` overflows a second, in tokio's timer workload up to 0.6 % of the
+/// `Instant + Duration` overflows a second, in tokio's timer workload up to 0.9 % of the
 /// figure; weft's driver poll after a spent budget when the last park is 1 ms old).
-const VERIFY_LIMIT: f64 = 1.0;
+const VERIFY_LIMIT: f64 = 2.0;
 
 /// Where the baseline lives, relative to the workspace root.
 pub const BASELINE: &str = "benches/guard/baseline.txt";
