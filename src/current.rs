@@ -1,6 +1,6 @@
 //! asyncio's `current_task` and `all_tasks`.
 
-use weft_executor::task::{self, TaskSnapshot};
+use weft_executor::metrics::TaskSnapshot;
 
 /// The task being polled: its id, name, state (`Running`), priority and spawn location
 /// (asyncio's `current_task()`). `None` outside a task, including in the future passed to
@@ -23,8 +23,8 @@ use weft_executor::task::{self, TaskSnapshot};
 /// });
 /// ```
 pub fn current_task() -> Option<TaskSnapshot> {
-    let id = task::try_id()?;
-    task::all_tasks().into_iter().find(|t| t.id == id)
+    let id = weft_executor::try_task_id()?;
+    weft_executor::all_tasks().into_iter().find(|t| t.id == id)
 }
 
 /// Every unfinished task of the current runtime, with its id, name, state, priority and
@@ -54,7 +54,7 @@ pub fn current_task() -> Option<TaskSnapshot> {
 /// ```
 #[track_caller]
 pub fn all_tasks() -> Vec<TaskSnapshot> {
-    task::all_tasks()
+    weft_executor::all_tasks()
 }
 
 /// The current runtime's task dump: a readable table of every unfinished task (id, name,
@@ -80,7 +80,7 @@ pub fn all_tasks() -> Vec<TaskSnapshot> {
 /// ```
 #[track_caller]
 pub fn dump() -> String {
-    task::dump()
+    weft_executor::dump()
 }
 
 /// The current runtime's metrics, as [`Runtime::metrics`](crate::Runtime::metrics) reads
@@ -96,11 +96,11 @@ pub fn dump() -> String {
 /// let rt = weft::Builder::new().metrics(true).build().unwrap();
 /// rt.block_on(async {
 ///     weft::spawn(async { weft::yield_now().await }).await.unwrap();
-///     let m = weft::metrics();
+///     let m = weft::runtime_metrics();
 ///     assert_eq!((m.tasks_spawned, m.polls, m.local_wakes), (1, 2, 1));
 /// });
 /// ```
 #[track_caller]
-pub fn metrics() -> crate::metrics::RuntimeMetrics {
-    weft_executor::metrics()
+pub fn runtime_metrics() -> crate::metrics::RuntimeMetrics {
+    weft_executor::runtime_metrics()
 }

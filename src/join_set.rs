@@ -7,7 +7,8 @@ use std::task::{Context, Poll};
 
 use futures_core::Stream;
 use futures_util::stream::FuturesUnordered;
-use weft_executor::task::{AbortHandle, Builder, TaskId};
+use weft_executor::task::{AbortHandle, TaskId};
+use weft_executor::TaskBuilder as Builder;
 use weft_executor::{JoinError, JoinHandle};
 
 /// A set of tasks, joined in the order they finish (tokio's `JoinSet`).

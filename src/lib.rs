@@ -27,7 +27,25 @@ use std::future::Future;
 
 pub use gather::{gather, Gather};
 pub use runtime::{Builder, Runtime};
-pub use weft_executor::{coop, spawn, yield_now, JoinError, JoinHandle};
+pub use weft_executor::{spawn, yield_now, JoinError, JoinHandle};
+
+/// The cooperative budget: how weft keeps one busy task from starving the others (tokio's
+/// `task::coop`). Each poll of a task may do a budget of resource operations (channel,
+/// timer, I/O); then weft's futures make it yield once.
+///
+/// ```
+/// weft::run(async {
+///     // A loop that never waits, still yielding now and then:
+///     for _ in 0..1_000 {
+///         std::future::poll_fn(weft::coop::poll_proceed).await;
+///     }
+///     // And one that the budget never stops:
+///     weft::coop::unconstrained(async { assert!(weft::coop::has_budget_remaining()) }).await;
+/// });
+/// ```
+pub mod coop {
+    pub use weft_core::coop::{has_budget_remaining, poll_proceed, unconstrained, Unconstrained};
+}
 
 /// Time: sleeps, timeouts, intervals, and the pausable clock (tokio's `tokio::time`).
 ///
@@ -49,7 +67,8 @@ pub mod time {
     };
 }
 
-/// Networking: TCP, UDP and Unix sockets speaking futures-io (tokio's `tokio::net`).
+/// Networking: TCP, UDP and Unix sockets, speaking tokio's and futures-io's I/O traits
+/// (tokio's `tokio::net`).
 pub mod net {
     pub use weft_reactor::net::*;
 }
@@ -59,26 +78,85 @@ pub mod signal {
     pub use weft_reactor::signal::*;
 }
 
-/// I/O traits and helpers: futures-io's `AsyncRead`/`AsyncWrite` and futures-util's extension
-/// traits and adapters (tokio's `tokio::io`, with futures-io's traits instead of tokio's).
+/// I/O traits and helpers: tokio's `tokio::io`, and [`Interest`](io::Interest) /
+/// [`Ready`](io::Ready) for the sockets' readiness.
+///
+/// The traits are tokio's own (`AsyncRead` with `ReadBuf`, `AsyncWrite`, ...), taken from the
+/// tokio crate with its runtime features off, so tokio-util's codecs, tokio-rustls and
+/// hyper-util's `TokioIo` run on weft's sockets unchanged. The helpers are tokio's too:
+/// `AsyncReadExt::read_buf`, `AsyncBufReadExt::lines`, `BufReader`, `BufWriter`, `copy`,
+/// `split`, `duplex`, ...
+///
+/// weft's sockets also implement futures-io's traits, for smol's ecosystem: those traits,
+/// futures-util's extension traits and helpers are in [`io::futures`].
+///
+/// # Examples
+///
+/// ```
+/// use weft::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+/// use weft::net::{TcpListener, TcpStream};
+///
+/// weft::run(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+///     let (server, _) = listener.accept().await?;
+///     client.write_all(b"one\ntwo\n").await?;
+///     client.shutdown().await?; // tokio's name: the write side only
+///     let mut lines = BufReader::new(server).lines();
+///     assert_eq!(lines.next_line().await?.as_deref(), Some("one"));
+///     assert_eq!(lines.next_line().await?.as_deref(), Some("two"));
+///     assert_eq!(lines.next_line().await?, None);
+///     Ok::<_, std::io::Error>(())
+/// })
+/// .unwrap();
+/// ```
 pub mod io {
-    pub use futures_util::io::{
-        copy, copy_buf, empty, repeat, sink, AllowStdIo, AsyncBufRead, AsyncBufReadExt, AsyncRead,
-        AsyncReadExt, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter,
-        Cursor, ReadHalf, WriteHalf,
+    pub use std::io::{Error, ErrorKind, Result, SeekFrom};
+    pub use tokio::io::{
+        copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, duplex, empty, join,
+        repeat, simplex, sink, split, AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt,
+        AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader, BufStream, BufWriter, Chain,
+        DuplexStream, Empty, Join, Lines, ReadBuf, ReadHalf, Repeat, SimplexStream, Sink, Split,
+        Take, WriteHalf,
     };
-    pub use std::io::{Error, ErrorKind, Result};
+    pub use weft_reactor::{Interest, Ready};
 
-    /// Splits a reader-writer into two halves sharing it through a lock (futures-util's
-    /// `AsyncReadExt::split`; for sockets, prefer their own `split` / `into_split`).
-    pub fn split<T: AsyncRead + AsyncWrite>(io: T) -> (ReadHalf<T>, WriteHalf<T>) {
-        AsyncReadExt::split(io)
+    /// futures-io's traits and futures-util's extension traits and helpers, for code of
+    /// smol's ecosystem: weft's sockets implement these traits too.
+    ///
+    /// Import the extension traits from here *or* from `weft::io`, not both in one scope:
+    /// both name their methods `read`, `write_all`, ...
+    ///
+    /// ```
+    /// use weft::io::futures::{AsyncReadExt, AsyncWriteExt};
+    /// use weft::net::UnixStream;
+    ///
+    /// weft::run(async {
+    ///     let (mut a, mut b) = UnixStream::pair()?;
+    ///     a.write_all(b"smol").await?;
+    ///     a.close().await?; // futures-io's name for shutting down the write side
+    ///     let mut got = String::new();
+    ///     b.read_to_string(&mut got).await?;
+    ///     assert_eq!(got, "smol");
+    ///     Ok::<_, std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub mod futures {
+        pub use futures_util::io::*;
     }
 }
 
 /// Channels and sync primitives (tokio's `tokio::sync`).
 pub mod sync {
-    pub use weft_channel::*;
+    pub use weft_channel::{broadcast, mpsc, oneshot, queue, watch};
+    pub use weft_channel::{
+        AcquireError, Barrier, BarrierWait, BarrierWaitResult, Condvar, Event, LifoQueue, Mutex,
+        MutexGuard, Notified, Notify, OwnedMutexGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard,
+        OwnedSemaphorePermit, PriorityQueue, Queue, QueueEmpty, QueueFull, RateLimiter, RwLock,
+        RwLockReadGuard, RwLockWriteGuard, Semaphore, SemaphorePermit, TryAcquireError,
+        TryLockError,
+    };
 }
 
 pub use weft_channel::{LifoQueue, PriorityQueue, Queue};
@@ -92,7 +170,15 @@ pub mod metrics {
 /// Tasks: spawning with options, handles, ids and names (tokio's `tokio::task`).
 pub mod task {
     pub use crate::JoinSet;
-    pub use weft_executor::task::*;
+    pub use weft_core::coop::{unconstrained, Unconstrained};
+    pub use weft_executor::metrics::TaskSnapshot;
+    pub use weft_executor::task::{
+        AbortHandle, JoinError, JoinHandle, Priority, TaskId, TaskState,
+    };
+    pub use weft_executor::{
+        all_tasks, dump, spawn, spawn_blocking, task_id as id, task_name as name,
+        try_task_id as try_id, yield_now, TaskBuilder as Builder, YieldNow,
+    };
 }
 
 /// Runs `fut` to completion on a new runtime on this thread and returns its output
@@ -130,7 +216,7 @@ pub fn run<F: Future>(fut: F) -> F::Output {
 /// ```
 #[track_caller]
 pub fn create_task<F: Future + 'static>(fut: F) -> JoinHandle<F::Output> {
-    weft_executor::task::Builder::new().spawn(fut)
+    weft_executor::spawn(fut)
 }
 
 /// Runs `f` on the blocking pool and awaits its result (asyncio's `to_thread`; the same as
@@ -157,7 +243,11 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    match runtime::inhibit_auto_advance() {
+    // On a paused clock, a guard that keeps it from jumping ahead while `f` runs.
+    let inhibit = weft_reactor::Handle::try_current()
+        .filter(|h| h.timer().is_paused())
+        .map(|h| h.inhibit_auto_advance());
+    match inhibit {
         None => task::spawn_blocking(f),
         Some(guard) => {
             // The guard travels with the result and is dropped on this thread once the result
@@ -191,7 +281,7 @@ mod select;
 mod task_group;
 mod wait;
 
-pub use current::{all_tasks, current_task, dump, metrics};
+pub use current::{all_tasks, current_task, dump, runtime_metrics};
 pub use join_set::JoinSet;
 pub use task_group::{GroupError, GroupWait, TaskFailure, TaskGroup};
 pub use wait::{as_completed, shield, wait, AsCompleted, ReturnWhen, Shield, Wait};

@@ -1,12 +1,15 @@
-//! The facade's runtime: the executor wired to its driver.
+//! The facade's runtime: the executor on the reactor's driver, and the one [`Builder`].
 
 use std::future::Future;
+use std::time::Duration;
 
-use weft_executor::JoinHandle;
+use weft_executor::{Config, JoinHandle};
 use weft_reactor::Driver;
 use weft_timer::driver::Timer;
 
-/// A weft runtime: one thread's executor and its driver.
+use crate::metrics::{Hook, TaskInfo, UnhandledPanic};
+
+/// A weft runtime: one thread's executor and its driver (I/O, timers).
 ///
 /// Most programs use [`run`](crate::run) or `#[weft::main]` instead of building one by hand.
 ///
@@ -18,13 +21,10 @@ use weft_timer::driver::Timer;
 /// assert_eq!(v, 42);
 /// ```
 pub struct Runtime {
-    /// `None` only while dropping (the executor shuts down inside the driver's context).
-    inner: Option<weft_executor::Runtime>,
-    /// Enters the driver's I/O and timer context on this thread.
-    handle: weft_reactor::Handle,
+    exec: weft_executor::Runtime,
 }
 
-/// Configures a [`Runtime`].
+/// Configures and builds a [`Runtime`]: the one builder of weft.
 ///
 /// # Examples
 ///
@@ -33,30 +33,47 @@ pub struct Runtime {
 /// assert_eq!(rt.block_on(async { 1 }), 1);
 /// ```
 #[derive(Debug, Default, Clone)]
+#[must_use = "a Builder does nothing until .build() is called"]
 pub struct Builder {
-    exec: weft_executor::Builder,
+    config: Config,
     start_paused: bool,
 }
 
 impl Builder {
-    /// The default configuration.
+    /// The default configuration: budget 128, driver polled every 61 tasks, real clock.
     pub fn new() -> Builder {
         Builder::default()
     }
 
-    /// How many resource operations a task may do per poll before it must yield
-    /// (default 128). See [`weft_executor::coop`].
+    /// How many resource operations a task may do per poll before weft's futures make it
+    /// yield (default 128). See [`coop`](crate::coop).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is zero.
     #[track_caller]
     pub fn budget(mut self, n: u32) -> Builder {
-        self.exec = self.exec.budget(n);
+        assert!(n > 0, "budget must be at least 1");
+        self.config.budget = Some(n);
+        self
+    }
+
+    /// Turns the cooperative budget off: tasks are never made to yield by weft's futures.
+    pub fn unconstrained(mut self) -> Builder {
+        self.config.budget = None;
         self
     }
 
     /// How many tasks run between two polls of the I/O driver while tasks are ready
     /// (default 61).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is zero.
     #[track_caller]
     pub fn event_interval(mut self, n: u32) -> Builder {
-        self.exec = self.exec.event_interval(n);
+        assert!(n > 0, "event_interval must be at least 1");
+        self.config.event_interval = n;
         self
     }
 
@@ -82,64 +99,81 @@ impl Builder {
         self
     }
 
-    /// Keeps runtime metrics, read with [`Runtime::metrics`] (off by default).
+    /// Keeps runtime metrics, read with [`Runtime::metrics`] (off by default). Counters are
+    /// exact; the duration histograms time the polls that follow one spawn in 128 and one
+    /// wake in 128 (every poll in [`debug`](Self::debug) mode).
     pub fn metrics(mut self, on: bool) -> Builder {
-        self.exec = self.exec.metrics(on);
+        self.config.metrics = on;
         self
     }
 
     /// asyncio's debug mode: `log` warnings for slow polls and unobserved panics.
     pub fn debug(mut self, on: bool) -> Builder {
-        self.exec = self.exec.debug(on);
+        self.config.debug = on;
         self
     }
 
-    /// The poll duration above which debug mode warns (default 100 ms).
-    pub fn slow_poll_threshold(mut self, d: std::time::Duration) -> Builder {
-        self.exec = self.exec.slow_poll_threshold(d);
+    /// The poll duration above which debug mode warns (default 100 ms; asyncio's
+    /// `slow_callback_duration`).
+    pub fn slow_poll_threshold(mut self, d: Duration) -> Builder {
+        self.config.slow_poll_threshold = d;
         self
     }
 
-    /// What a panic in a spawned task does to the runtime (default: nothing).
-    pub fn unhandled_panic(mut self, policy: crate::metrics::UnhandledPanic) -> Builder {
-        self.exec = self.exec.unhandled_panic(policy);
+    /// What a panic in a spawned task does to the runtime (default: nothing; the panic goes
+    /// to the task's `JoinHandle`).
+    pub fn unhandled_panic(mut self, policy: UnhandledPanic) -> Builder {
+        self.config.unhandled_panic = policy;
         self
     }
 
-    /// Runs ready tasks in a reproducible random order drawn from `seed` (for tests).
+    /// Runs ready tasks in a reproducible random order drawn from `seed` instead of first
+    /// come, first served: the same seed gives the same interleaving, so a test can try many
+    /// orders and replay a failing one exactly.
     pub fn shuffle_seed(mut self, seed: u64) -> Builder {
-        self.exec = self.exec.shuffle_seed(seed);
+        self.config.shuffle_seed = Some(seed);
         self
     }
 
     /// Calls `f` when a task is spawned.
-    pub fn on_task_spawn(mut self, f: impl Fn(&crate::metrics::TaskInfo) + 'static) -> Builder {
-        self.exec = self.exec.on_task_spawn(f);
+    pub fn on_task_spawn(mut self, f: impl Fn(&TaskInfo) + 'static) -> Builder {
+        self.config.on_task_spawn = Some(hook(f));
         self
     }
 
-    /// Calls `f` before each poll of a task.
-    pub fn on_before_poll(mut self, f: impl Fn(&crate::metrics::TaskInfo) + 'static) -> Builder {
-        self.exec = self.exec.on_before_poll(f);
+    /// Calls `f` just before each poll of a task.
+    pub fn on_before_poll(mut self, f: impl Fn(&TaskInfo) + 'static) -> Builder {
+        self.config.on_before_poll = Some(hook(f));
         self
     }
 
-    /// Calls `f` after each poll of a task.
-    pub fn on_after_poll(mut self, f: impl Fn(&crate::metrics::TaskInfo) + 'static) -> Builder {
-        self.exec = self.exec.on_after_poll(f);
+    /// Calls `f` just after each poll of a task, with the state the poll left it in.
+    pub fn on_after_poll(mut self, f: impl Fn(&TaskInfo) + 'static) -> Builder {
+        self.config.on_after_poll = Some(hook(f));
         self
     }
 
-    /// Calls `f` once when a task ends.
-    pub fn on_task_terminate(mut self, f: impl Fn(&crate::metrics::TaskInfo) + 'static) -> Builder {
-        self.exec = self.exec.on_task_terminate(f);
+    /// Calls `f` once when a task ends (completed, cancelled or panicked).
+    pub fn on_task_terminate(mut self, f: impl Fn(&TaskInfo) + 'static) -> Builder {
+        self.config.on_task_terminate = Some(hook(f));
         self
     }
 
     /// The most blocking-pool threads at once (default 512).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is zero.
     #[track_caller]
     pub fn max_blocking_threads(mut self, n: usize) -> Builder {
-        self.exec = self.exec.max_blocking_threads(n);
+        assert!(n > 0, "max_blocking_threads must be at least 1");
+        self.config.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking-pool thread waits for work before it exits (default 10 s).
+    pub fn blocking_keep_alive(mut self, d: Duration) -> Builder {
+        self.config.blocking_keep_alive = d;
         self
     }
 
@@ -149,106 +183,22 @@ impl Builder {
     ///
     /// If the driver cannot be created (the OS refuses an epoll instance, for example).
     pub fn build(self) -> std::io::Result<Runtime> {
-        install_budget_hooks();
+        // Registering for `membarrier` (the channels' fences) is quick while the process has
+        // one thread and waits for an RCU grace period later: do it before any thread starts
+        // rather than at the first lock. A process-wide OS registration, not runtime state.
+        weft_channel::prepare_fences();
         let driver = Driver::with_timer(Timer::new(self.start_paused))?;
-        let handle = driver.handle();
         Ok(Runtime {
-            inner: Some(self.exec.build_with_park(driver)),
-            handle,
+            exec: weft_executor::Runtime::with_config(driver, self.config),
         })
     }
 }
 
-thread_local! {
-    /// The driver handle of the facade runtime running on this thread (set by `block_on`).
-    static CURRENT: std::cell::RefCell<Option<weft_reactor::Handle>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-/// Sets `CURRENT` for the duration of a `block_on`.
-struct Current(Option<weft_reactor::Handle>);
-
-impl Current {
-    fn enter(handle: &weft_reactor::Handle) -> Current {
-        Current(CURRENT.with(|c| c.replace(Some(handle.clone()))))
-    }
-}
-
-impl Drop for Current {
-    fn drop(&mut self) {
-        let prev = self.0.take();
-        CURRENT.with(|c| *c.borrow_mut() = prev);
-    }
-}
-
-/// A guard that keeps this thread's paused clock from jumping ahead, if the clock is paused.
-pub(crate) fn inhibit_auto_advance() -> Option<weft_reactor::AutoAdvanceGuard> {
-    CURRENT.with(|c| {
-        let c = c.borrow();
-        let handle = c.as_ref()?;
-        handle
-            .timer()
-            .is_paused()
-            .then(|| handle.inhibit_auto_advance())
-    })
-}
-
-/// Lets the timer and channel crates, which cannot depend on the executor, spend the
-/// executor's cooperative budget. The hooks are process-wide and harmless off weft threads
-/// (the budget is unconstrained there).
-///
-/// It also makes weft's clock the channel crate's default clock, so a
-/// [`RateLimiter`](crate::sync::RateLimiter) follows a paused runtime's time.
-fn install_budget_hooks() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        weft_timer::driver::set_budget_hook(weft_executor::coop::poll_proceed);
-        weft_channel::coop::set_budget_hook(weft_executor::coop::poll_proceed);
-        // SAFETY: `budget_cell` returns the calling thread's destructor-free thread-local
-        // counter, which with native thread-locals (Linux, weft's platform) is valid for
-        // the thread's whole life; the channel crate caches it per thread and uses it only
-        // on that thread.
-        unsafe { weft_channel::coop::set_budget_cell(weft_executor::coop::budget_cell) };
-        weft_channel::coop::set_runtime_check(weft_executor::in_runtime);
-        // The origin must come before any time a runtime reports, or a paused clock's first
-        // readings would saturate to 0 (its base is the real time when it was built, below).
-        clock_origin();
-        weft_channel::set_default_clock(std::sync::Arc::new(WeftClock));
-        // Registering for `membarrier` is quick while the process has one thread, and waits
-        // for an RCU grace period later: do it now rather than at the first channel or lock.
-        weft_channel::prepare_fences();
-    });
-}
-
-/// weft's clock for the channel crate: the current runtime's time (paused or real), or the
-/// real clock off weft threads.
-struct WeftClock;
-
-/// The clock's origin: taken once, from the real clock.
-fn clock_origin() -> weft_timer::Instant {
-    static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    weft_timer::Instant::from_std(*ORIGIN.get_or_init(std::time::Instant::now))
-}
-
-impl weft_channel::Clock for WeftClock {
-    fn now(&self) -> std::time::Duration {
-        weft_timer::Instant::now().saturating_duration_since(clock_origin())
-    }
-
-    fn sleep_until(
-        &self,
-        deadline: std::time::Duration,
-    ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
-        // The sleep is made at its first poll, inside the runtime that awaits it.
-        Box::pin(async move { weft_timer::sleep_until(clock_origin() + deadline).await })
-    }
+fn hook(f: impl Fn(&TaskInfo) + 'static) -> Hook {
+    std::rc::Rc::new(f)
 }
 
 impl Runtime {
-    fn exec(&self) -> &weft_executor::Runtime {
-        self.inner.as_ref().expect("runtime used while dropping")
-    }
-
     /// A runtime with the default configuration.
     ///
     /// # Errors
@@ -265,40 +215,30 @@ impl Runtime {
     /// Inside a runtime (`.await` instead), or with `fut`'s own panic.
     #[track_caller]
     pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        let _enter = self.handle.enter();
-        let _current = Current::enter(&self.handle);
-        self.exec().block_on(fut)
+        self.exec.block_on(fut)
     }
 
     /// A snapshot of the runtime's metrics (zero unless built with [`Builder::metrics`]).
     pub fn metrics(&self) -> crate::metrics::RuntimeMetrics {
-        self.exec().metrics()
+        self.exec.metrics()
     }
 
     /// The task dump: a readable table of every live task.
     pub fn dump(&self) -> String {
-        self.exec().dump()
+        self.exec.dump()
     }
 
     /// Spawns a task from outside the runtime; it runs during the next `block_on`.
     #[track_caller]
     pub fn spawn<F: Future + 'static>(&self, fut: F) -> JoinHandle<F::Output> {
-        self.exec().spawn(fut)
-    }
-}
-
-impl Drop for Runtime {
-    fn drop(&mut self) {
-        // Shut the executor down inside the driver's context, so the futures it drops can
-        // take their timers and sockets out of the driver.
-        let _enter = self.handle.enter();
-        drop(self.inner.take());
+        self.exec.spawn(fut)
     }
 }
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let id = self.inner.as_ref().map(weft_executor::Runtime::id);
-        f.debug_struct("Runtime").field("id", &id).finish()
+        f.debug_struct("Runtime")
+            .field("id", &self.exec.id())
+            .finish()
     }
 }

@@ -25,8 +25,10 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use pin_project_lite::pin_project;
-use weft_executor::task::{AbortHandle, Builder, TaskId};
+use weft_core::slab::{Key, Slab};
+use weft_executor::task::{AbortHandle, TaskId};
 use weft_executor::JoinHandle;
+use weft_executor::TaskBuilder as Builder;
 
 /// A group of tasks that fail together (asyncio's `TaskGroup`, tokio's `JoinSet` with
 /// fail-fast).
@@ -78,10 +80,8 @@ pub struct TaskGroup<E> {
 }
 
 struct Inner<E> {
-    /// One slot per member future that exists; indexed by `Member::key`.
-    slots: Vec<Slot>,
-    /// Head of the free list threaded through `Slot::next_free`.
-    free: Option<usize>,
+    /// One slot per member future that exists; its key is `Member::key`.
+    slots: Slab<Slot>,
     /// Number of member futures that exist.
     live: usize,
     /// Set by the first failure, or by dropping the group. Never cleared.
@@ -98,31 +98,19 @@ struct Slot {
     id: Option<TaskId>,
     /// Cancels the member. `None` before the spawn, and after the group took it to abort.
     abort: Option<AbortHandle>,
-    next_free: Option<usize>,
 }
 
 impl<E> Inner<E> {
-    fn insert(&mut self) -> usize {
+    fn insert(&mut self) -> Key {
         self.live += 1;
-        match self.free {
-            Some(i) => {
-                self.free = self.slots[i].next_free.take();
-                i
-            }
-            None => {
-                self.slots.push(Slot::default());
-                self.slots.len() - 1
-            }
-        }
+        self.slots.insert(Slot::default())
     }
 
     /// Frees `key`'s slot; returns the member's id.
-    fn remove(&mut self, key: usize) -> Option<TaskId> {
+    fn remove(&mut self, key: Key) -> Option<TaskId> {
         self.live -= 1;
-        let slot = std::mem::take(&mut self.slots[key]);
-        self.slots[key].next_free = self.free.replace(key);
         // The `AbortHandle` drops here: it only frees memory, it runs no user code.
-        slot.id
+        self.slots.remove(key).and_then(|slot| slot.id)
     }
 
     /// Starts aborting: takes every abort handle, for the caller to cancel once the borrow
@@ -131,7 +119,7 @@ impl<E> Inner<E> {
         self.aborting = true;
         self.slots
             .iter_mut()
-            .filter_map(|s| s.abort.take())
+            .filter_map(|(_, s)| s.abort.take())
             .collect()
     }
 }
@@ -148,8 +136,7 @@ impl<E> TaskGroup<E> {
     pub fn new() -> TaskGroup<E> {
         TaskGroup {
             inner: Rc::new(RefCell::new(Inner {
-                slots: Vec::new(),
-                free: None,
+                slots: Slab::new(),
                 live: 0,
                 aborting: false,
                 failures: Vec::new(),
@@ -285,10 +272,12 @@ impl<E: 'static> TaskGroup<E> {
         let aborting = {
             let mut inner = self.inner.borrow_mut();
             let aborting = inner.aborting;
-            let slot = &mut inner.slots[key];
-            slot.id = Some(handle.id());
-            if !aborting {
-                slot.abort = Some(handle.abort_handle());
+            // The member has not run yet (spawning does not poll), so its slot is there.
+            if let Some(slot) = inner.slots.get_mut(key) {
+                slot.id = Some(handle.id());
+                if !aborting {
+                    slot.abort = Some(handle.abort_handle());
+                }
             }
             aborting
         };
@@ -405,7 +394,7 @@ pin_project! {
         #[pin]
         stage: Stage<F>,
         group: Rc<RefCell<Inner<E>>>,
-        key: usize,
+        key: Key,
     }
 
     impl<F, E> PinnedDrop for Member<F, E> {
@@ -464,7 +453,7 @@ where
         // `Member`) as soon as this poll returns `Pending`, and its handle sees `Cancelled`.
         // (If its abort handle is no longer in the group, an earlier abort took it and has
         // already cancelled it: either way the task ends after this poll.)
-        let id = weft_executor::task::id();
+        let id = weft_executor::task_id();
         let drop_panic =
             panic::catch_unwind(AssertUnwindSafe(|| this.stage.as_mut().set(Stage::Done)));
         let handles = {
@@ -547,23 +536,17 @@ impl<E> TaskFailure<E> {
     /// The panic's message, if the task panicked with a string.
     pub fn panic_message(&self) -> Option<&str> {
         match self {
-            TaskFailure::Panic(_, p) => panic_message(&**p),
+            TaskFailure::Panic(_, p) => weft_core::panic_message(&**p),
             TaskFailure::Error(..) => None,
         }
     }
-}
-
-fn panic_message(p: &(dyn Any + Send)) -> Option<&str> {
-    p.downcast_ref::<&str>()
-        .copied()
-        .or_else(|| p.downcast_ref::<String>().map(String::as_str))
 }
 
 impl<E: fmt::Debug> fmt::Debug for TaskFailure<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TaskFailure::Error(id, e) => f.debug_tuple("Error").field(id).field(e).finish(),
-            TaskFailure::Panic(id, p) => match panic_message(&**p) {
+            TaskFailure::Panic(id, p) => match weft_core::panic_message(&**p) {
                 Some(m) => f.debug_tuple("Panic").field(id).field(&m).finish(),
                 None => f.debug_tuple("Panic").field(id).field(&"..").finish(),
             },
@@ -575,7 +558,7 @@ impl<E: fmt::Display> fmt::Display for TaskFailure<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TaskFailure::Error(id, e) => write!(f, "task {id} failed: {e}"),
-            TaskFailure::Panic(id, p) => match panic_message(&**p) {
+            TaskFailure::Panic(id, p) => match weft_core::panic_message(&**p) {
                 Some(m) => write!(f, "task {id} panicked: {m}"),
                 None => write!(f, "task {id} panicked"),
             },

@@ -182,7 +182,7 @@ async fn line_reader_splits_and_limits() {
         .write_all(format!("one\r\ntwo\n\n{exact}\nlast").as_bytes())
         .await
         .unwrap();
-    client.close().await.unwrap();
+    client.shutdown().await.unwrap();
     assert_eq!(lines.next_line().await.unwrap(), Line::Text("one".into()));
     assert_eq!(lines.next_line().await.unwrap(), Line::Text("two".into()));
     assert_eq!(lines.next_line().await.unwrap(), Line::Text(String::new()));

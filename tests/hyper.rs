@@ -228,8 +228,8 @@ async fn http2_streams_run_as_weft_tasks_and_need_not_be_send() {
 
 #[weft::test]
 async fn weft_io_both_ways_round_trips_bytes() {
-    // futures-io → hyper → futures-io: every byte through both adapters.
-    let inner = weft::io::Cursor::new(b"hello through hyper's traits".to_vec());
+    // tokio-io → hyper → tokio-io: every byte through both adapters.
+    let inner = std::io::Cursor::new(b"hello through hyper's traits".to_vec());
     let mut io = WeftIo::new(WeftIo::new(inner));
     let mut got = String::new();
     io.read_to_string(&mut got).await.unwrap();
@@ -237,5 +237,5 @@ async fn weft_io_both_ways_round_trips_bytes() {
     io.write_all(b"!").await.unwrap();
     io.flush().await.unwrap();
     assert_eq!(io.get_ref().get_ref().get_ref().last(), Some(&b'!'));
-    io.close().await.unwrap();
+    io.shutdown().await.unwrap();
 }

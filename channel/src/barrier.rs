@@ -6,7 +6,7 @@ use std::task::{Context, Poll, Waker};
 
 use parking_lot::Mutex;
 
-use crate::util::{Key, WaitList, WakeList};
+use crate::waiters::{Key, WaitList, WakeList};
 
 #[derive(Debug)]
 struct State {

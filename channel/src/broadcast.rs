@@ -42,8 +42,8 @@ use std::task::{Context, Poll, Waker};
 
 use parking_lot::{Mutex, RwLock};
 
-use crate::coop::ready_budget;
-use crate::util::{Key, WaitList, WakeList};
+use crate::waiters::{Key, WaitList, WakeList};
+use weft_core::ready_budget;
 
 /// Error types of the broadcast channel.
 pub mod error {
@@ -373,9 +373,8 @@ impl<T: Clone> Receiver<T> {
     ///
     /// # Panics
     ///
-    /// If called on a thread that runs an async runtime (as told by the check installed with
-    /// [`coop::set_runtime_check`](crate::coop::set_runtime_check), which weft installs):
-    /// blocking would stall that runtime. Use `.await` there instead.
+    /// If called on a thread that runs a weft runtime
+    /// ([`in_runtime`](weft_core::context::in_runtime)): blocking would stall that runtime. Use `.await` there instead.
     ///
     /// # Examples
     ///
@@ -401,7 +400,7 @@ impl<T: Clone> Receiver<T> {
     /// ```
     #[track_caller]
     pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
-        crate::block::block_on("blocking_recv", self.recv())
+        weft_core::block_on("blocking_recv", self.recv())
     }
 
     /// Polls for the next value; see [`recv`](Self::recv).

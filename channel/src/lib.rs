@@ -14,7 +14,7 @@
 //! | asyncio | queues with `task_done` / `join` | [`Queue`], [`PriorityQueue`], [`LifoQueue`] |
 //! | sync | fair locks | [`Mutex`], [`RwLock`], [`Semaphore`] |
 //! | | signalling | [`Notify`], [`Event`], [`Condvar`], [`Barrier`] |
-//! | | pacing | [`RateLimiter`] (over a [`Clock`]) |
+//! | | pacing | [`RateLimiter`] (on the runtime's clock) |
 //!
 //! # Cost on one thread
 //!
@@ -41,7 +41,7 @@
 //! second thread has used the value: until then, on the thread that created it (for the
 //! semaphore-based locks, the thread that first took them), the state word is updated with
 //! a plain load and store (a *biased* word; another thread's first update revokes the bias
-//! for good, with one `membarrier` call on Linux; see `util/biased.rs`). So two tasks of one
+//! for good, with one `membarrier` call on Linux; see `lock_free/biased.rs`). So two tasks of one
 //! runtime exchange `mpsc` messages, park and wake each other, take and release free locks,
 //! and put to and get from a `Queue`, with no atomic read-modify-write (a task that must wait
 //! still clones its waker).
@@ -55,16 +55,18 @@
 //! # Cooperative budget
 //!
 //! Receive-side futures, the bounded senders' `send`, `reserve` and `Queue::put`, and the
-//! lock and semaphore acquisitions call the hook installed with [`coop::set_budget_hook`]
-//! first, so that on weft a task that always finds a message ready (or room for one, or a
-//! free lock) still yields now and then, as in tokio.
+//! lock and semaphore acquisitions spend a unit of weft's cooperative budget first
+//! ([`weft_core::coop`]), so that on weft a task that always finds a message ready (or room
+//! for one, or a free lock) still yields now and then, as in tokio. The budget lives in the
+//! thread's runtime context: off weft (another executor, a plain thread) it is unconstrained,
+//! and the check is a few inline instructions.
 //!
 //! # Blocking from synchronous code
 //!
 //! As in tokio, `mpsc`, `oneshot` and `broadcast` have `blocking_send` / `blocking_recv`
 //! methods for threads that run no async runtime: they park the calling thread until done.
-//! Called on a thread that runs a runtime (as told by the check installed with
-//! [`coop::set_runtime_check`]; weft installs one), they panic instead of stalling it.
+//! Called on a thread that runs a weft runtime ([`weft_core::context::in_runtime`]), they
+//! panic instead of stalling it.
 //!
 //! # Examples
 //!
@@ -92,12 +94,10 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod barrier;
-mod block;
 pub mod broadcast;
-mod clock;
 mod condvar;
-pub mod coop;
 mod event;
+mod lock_free;
 pub mod mpsc;
 mod mutex;
 mod notify;
@@ -106,11 +106,10 @@ pub mod queue;
 mod rate_limiter;
 mod rwlock;
 mod semaphore;
-mod util;
+mod waiters;
 pub mod watch;
 
 pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
-pub use clock::{default_clock, set_default_clock, Clock, ManualClock, StdClock};
 pub use condvar::Condvar;
 pub use event::Event;
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
@@ -140,5 +139,5 @@ pub use semaphore::{
 /// assert_eq!(weft_channel::prepare_fences(), membarrier);
 /// ```
 pub fn prepare_fences() -> bool {
-    util::membarrier_available()
+    lock_free::membarrier_available()
 }

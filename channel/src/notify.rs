@@ -27,7 +27,7 @@ use std::task::{Context, Poll, Waker};
 
 use parking_lot::Mutex;
 
-use crate::util::{Key, WaitList, WakeList};
+use crate::waiters::{Key, WaitList, WakeList};
 
 /// No permit stored and nobody waiting.
 const EMPTY: usize = 0;

@@ -52,7 +52,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Release};
 use std::task::{Context, Poll, Waker};
 
-use crate::coop::ready_budget;
+use weft_core::ready_budget;
 
 /// The receiver's waker is in `rx_waker`. Set by the receiver; cleared by the receiver (to
 /// replace the waker) or by the sender (taking it, with `TX_BUSY`).
@@ -528,9 +528,8 @@ impl<T> Receiver<T> {
     ///
     /// # Panics
     ///
-    /// If called on a thread that runs an async runtime (as told by the check installed with
-    /// [`coop::set_runtime_check`](crate::coop::set_runtime_check), which weft installs):
-    /// blocking would stall that runtime. Use `.await` there instead. Also if the receiver
+    /// If called on a thread that runs a weft runtime
+    /// ([`in_runtime`](weft_core::context::in_runtime)): blocking would stall that runtime. Use `.await` there instead. Also if the receiver
     /// has already returned its result (as when polled after completion).
     ///
     /// # Examples
@@ -543,7 +542,7 @@ impl<T> Receiver<T> {
     /// ```
     #[track_caller]
     pub fn blocking_recv(self) -> Result<T, RecvError> {
-        crate::block::block_on("blocking_recv", self)
+        weft_core::block_on("blocking_recv", self)
     }
 
     /// With `state` showing an outcome: takes the value (if sent) and lets go of the block.

@@ -51,15 +51,16 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use crate::coop::ready_budget;
-use crate::util::{BiasedLock, Key, WaitList, WakeList};
+use crate::lock_free::BiasedLock;
+use crate::waiters::{Key, WaitList, WakeList};
+use weft_core::ready_budget;
 
 mod sealed {
     pub trait Sealed {}
 }
 
 /// The order in which a [`BaseQueue`] hands out its items. Implemented by [`Fifo`],
-/// [`Lifo`] and [`Priority`]; sealed.
+/// [`Lifo`] and [`LowestFirst`]; sealed.
 pub trait Discipline<T>: sealed::Sealed + Default {
     #[doc(hidden)]
     fn push(&mut self, item: T);
@@ -81,7 +82,7 @@ pub struct Fifo<T>(VecDeque<T>);
 pub struct Lifo<T>(Vec<T>);
 /// Smallest first, by `Ord` (asyncio's `PriorityQueue`); equal items in no set order.
 #[derive(Debug)]
-pub struct Priority<T: Ord>(BinaryHeap<Reverse<T>>);
+pub struct LowestFirst<T: Ord>(BinaryHeap<Reverse<T>>);
 
 impl<T> Default for Fifo<T> {
     fn default() -> Self {
@@ -93,14 +94,14 @@ impl<T> Default for Lifo<T> {
         Lifo(Vec::new())
     }
 }
-impl<T: Ord> Default for Priority<T> {
+impl<T: Ord> Default for LowestFirst<T> {
     fn default() -> Self {
-        Priority(BinaryHeap::new())
+        LowestFirst(BinaryHeap::new())
     }
 }
 impl<T> sealed::Sealed for Fifo<T> {}
 impl<T> sealed::Sealed for Lifo<T> {}
-impl<T: Ord> sealed::Sealed for Priority<T> {}
+impl<T: Ord> sealed::Sealed for LowestFirst<T> {}
 
 impl<T> Discipline<T> for Fifo<T> {
     fn push(&mut self, item: T) {
@@ -126,7 +127,7 @@ impl<T> Discipline<T> for Lifo<T> {
     }
 }
 
-impl<T: Ord> Discipline<T> for Priority<T> {
+impl<T: Ord> Discipline<T> for LowestFirst<T> {
     fn push(&mut self, item: T) {
         self.0.push(Reverse(item));
     }
@@ -142,7 +143,7 @@ impl<T: Ord> Discipline<T> for Priority<T> {
 pub type Queue<T> = BaseQueue<T, Fifo<T>>;
 /// asyncio's `PriorityQueue`: the smallest item (by `Ord`) first. Wrap items in
 /// `std::cmp::Reverse` for largest first, or use `(priority, item)` tuples.
-pub type PriorityQueue<T> = BaseQueue<T, Priority<T>>;
+pub type PriorityQueue<T> = BaseQueue<T, LowestFirst<T>>;
 /// asyncio's `LifoQueue`: last in, first out.
 pub type LifoQueue<T> = BaseQueue<T, Lifo<T>>;
 

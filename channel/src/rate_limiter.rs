@@ -7,41 +7,41 @@
 //! drift over time.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
-use crate::clock::{default_clock, Clock};
+use weft_core::time;
+
 use crate::mutex::Mutex;
 
 /// A token-bucket rate limiter: `rate` tokens per second, up to `burst` at once.
 ///
 /// [`acquire`](RateLimiter::acquire) waits for a token; waiting tasks are served in FIFO
-/// order. Time comes from a [`Clock`]: the default clock (weft's timer once the runtime
-/// installs it, [`StdClock`](crate::StdClock) before that), or one given to
-/// [`with_clock`](RateLimiter::with_clock) — a [`ManualClock`](crate::ManualClock) in tests.
+/// order. Time is the clock of the runtime the limiter is used on ([`weft_core::time`]):
+/// weft's timer, paused in tests if the runtime's clock is; real time off weft.
 ///
 /// # Examples
 ///
 /// ```
-/// use std::sync::Arc;
 /// use std::time::Duration;
-/// use weft_channel::{ManualClock, RateLimiter};
+/// use weft_channel::RateLimiter;
 ///
-/// let clock = ManualClock::new();
-/// let limiter = RateLimiter::with_clock(10.0, 2, Arc::new(clock.clone()));
-/// assert!(limiter.try_acquire()); // the burst
-/// assert!(limiter.try_acquire());
-/// assert!(!limiter.try_acquire());
-/// clock.advance(Duration::from_millis(100)); // one token per 100 ms
-/// assert!(limiter.try_acquire());
+/// // A runtime whose clock is paused: time moves only when told to.
+/// weft_timer::driver::Timer::new(true).block_on(async {
+///     let limiter = RateLimiter::new(10.0, 2);
+///     assert!(limiter.try_acquire()); // the burst
+///     assert!(limiter.try_acquire());
+///     assert!(!limiter.try_acquire());
+///     weft_timer::advance(Duration::from_millis(100)).await; // one token per 100 ms
+///     assert!(limiter.try_acquire());
+/// });
 /// ```
 pub struct RateLimiter {
-    clock: Arc<dyn Clock>,
     /// Time between tokens.
     interval: Duration,
     /// `(burst − 1) · interval`: how far ahead of real time `tat` may run.
     tolerance: Duration,
-    /// The theoretical arrival time; the async mutex also queues the waiters (FIFO).
+    /// The theoretical arrival time, as a time of [`weft_core::time`]; the async mutex also
+    /// queues the waiters (FIFO).
     tat: Mutex<Duration>,
 }
 
@@ -55,8 +55,8 @@ impl fmt::Debug for RateLimiter {
 }
 
 impl RateLimiter {
-    /// A limiter of `rate` tokens per second and bursts of up to `burst`, on the default
-    /// clock. It starts full (`burst` tokens available).
+    /// A limiter of `rate` tokens per second and bursts of up to `burst`. It starts full
+    /// (`burst` tokens available).
     ///
     /// # Panics
     ///
@@ -70,20 +70,6 @@ impl RateLimiter {
     /// ```
     #[track_caller]
     pub fn new(rate: f64, burst: u32) -> Self {
-        Self::with_clock(rate, burst, default_clock())
-    }
-
-    /// Like [`new`](Self::new), on the given clock.
-    ///
-    /// # Panics
-    ///
-    /// As [`new`](Self::new).
-    ///
-    /// # Examples
-    ///
-    /// See [`RateLimiter`].
-    #[track_caller]
-    pub fn with_clock(rate: f64, burst: u32, clock: Arc<dyn Clock>) -> Self {
         assert!(
             rate.is_finite() && rate > 0.0,
             "rate must be a positive finite number"
@@ -91,7 +77,6 @@ impl RateLimiter {
         assert!(burst > 0, "burst must be at least 1");
         let interval = Duration::from_secs_f64(1.0 / rate);
         RateLimiter {
-            clock,
             interval,
             tolerance: interval * (burst - 1),
             tat: Mutex::new(Duration::ZERO),
@@ -112,7 +97,7 @@ impl RateLimiter {
         let Ok(mut tat) = self.tat.try_lock() else {
             return false;
         };
-        let now = self.clock.now();
+        let now = time::now();
         if now < self.allowed_at(*tat) {
             return false;
         }
@@ -129,36 +114,27 @@ impl RateLimiter {
     /// # Examples
     ///
     /// ```
-    /// use std::sync::Arc;
-    /// use weft_channel::{ManualClock, RateLimiter};
+    /// use std::time::Duration;
+    /// use weft_channel::RateLimiter;
     ///
-    /// let clock = ManualClock::new();
-    /// let limiter = RateLimiter::with_clock(1.0, 1, Arc::new(clock.clone()));
-    /// futures::executor::block_on(limiter.acquire()); // the first token is there
-    /// let mut pool = futures::executor::LocalPool::new();
-    /// let done = std::rc::Rc::new(std::cell::Cell::new(false));
-    /// let d = done.clone();
-    /// let l = Arc::new(limiter);
-    /// futures::task::LocalSpawnExt::spawn_local(&pool.spawner(), async move {
-    ///     l.acquire().await;
-    ///     d.set(true);
-    /// }).unwrap();
-    /// pool.run_until_stalled();
-    /// assert!(!done.get());
-    /// clock.advance_to_next(); // one second later
-    /// pool.run_until_stalled();
-    /// assert!(done.get());
+    /// weft_timer::driver::Timer::new(true).block_on(async {
+    ///     let limiter = RateLimiter::new(1.0, 1);
+    ///     let start = weft_timer::Instant::now();
+    ///     limiter.acquire().await; // the first token is there
+    ///     limiter.acquire().await; // the paused clock jumps to the next one
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(1));
+    /// });
     /// ```
     pub async fn acquire(&self) {
         let mut tat = self.tat.lock().await;
         loop {
-            let now = self.clock.now();
+            let now = time::now();
             let at = self.allowed_at(*tat);
             if now >= at {
                 *tat = (*tat).max(now) + self.interval;
                 return;
             }
-            self.clock.sleep_until(at).await;
+            time::sleep_until(at).await;
         }
     }
 

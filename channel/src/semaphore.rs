@@ -11,7 +11,7 @@
 //!   past a queued waiter: the fast paths see `WAITERS` and go to the lock. That is what makes
 //!   the semaphore fair, and why a large `acquire_many` cannot be starved by small ones.
 //! * Uncontended (`WAITERS` clear) `acquire` and `release` are one CAS each, with no lock.
-//!   The state word is biased (`util/biased.rs`): the first thread to update it makes those
+//!   The state word is biased (`lock_free/biased.rs`): the first thread to update it makes those
 //!   CASes with a plain load and store until another thread updates it.
 //! * A waiter is served by being *detached* from the list with `Granted` (or `Closed`) written
 //!   into its entry; its future removes the entry. A future dropped while queued or after
@@ -24,8 +24,9 @@ use std::sync::atomic::{Ordering, Ordering::AcqRel, Ordering::Acquire};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use crate::coop::ready_budget;
-use crate::util::{BiasedLock, BiasedLockGuard, BiasedWord, Key, WaitList, WakeList};
+use crate::lock_free::{BiasedLock, BiasedLockGuard, BiasedWord};
+use crate::waiters::{Key, WaitList, WakeList};
+use weft_core::ready_budget;
 
 /// The queue holds at least one waiter. Only changed under the lock.
 const WAITERS: usize = 1;

@@ -36,8 +36,8 @@ use std::sync::Arc;
 
 use parking_lot::{RwLock, RwLockReadGuard};
 
-use crate::coop;
 use crate::notify::Notify;
+use weft_core::coop;
 
 /// Error types of the watch channel.
 pub mod error {

@@ -1,17 +1,17 @@
 //! `blocking_send` / `blocking_recv`: a plain thread on one side, an async task (on `futures`'
-//! `block_on`) on the other. No runtime check is installed in this test binary, so the
-//! blocking methods also work inside a foreign executor's task.
+//! `block_on`) on the other. No weft runtime runs in this test binary, so the blocking
+//! methods also work inside a foreign executor's task.
 
 mod common;
 
 use common::{scale, yield_now};
 use futures::executor::block_on;
 use weft_channel::mpsc::{self, error::SendError};
-use weft_channel::{broadcast, coop, oneshot};
+use weft_channel::{broadcast, oneshot};
 
 #[test]
-fn no_runtime_check_installed_here() {
-    assert!(!coop::has_runtime_check());
+fn no_weft_runtime_here() {
+    assert!(!weft_core::context::in_runtime());
 }
 
 #[test]

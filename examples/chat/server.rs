@@ -143,7 +143,7 @@ async fn client(room: &Room, stream: TcpStream) -> io::Result<()> {
     match outcome {
         Ok(Some(last_word)) => {
             writer.write_all(last_word.as_bytes()).await?;
-            writer.close().await
+            writer.shutdown().await
         }
         Ok(None) => Ok(()),
         Err(e) => Err(e),

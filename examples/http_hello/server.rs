@@ -31,7 +31,7 @@ pub async fn serve(mut stream: TcpStream) -> std::io::Result<()> {
             out.clear();
         }
         if close {
-            stream.close().await?;
+            stream.shutdown().await?;
             return Ok(());
         }
     }

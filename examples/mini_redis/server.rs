@@ -218,7 +218,7 @@ pub async fn serve(mut stream: TcpStream, mut session: Session) -> io::Result<()
         }
         if close {
             // Shut down the write side so the client reads our last reply, then EOF.
-            return stream.close().await;
+            return stream.shutdown().await;
         }
         // Wait for input (in pub/sub mode, also for a message to deliver).
         let n = match &session.subscription {

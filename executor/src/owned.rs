@@ -1,93 +1,119 @@
-//! The runtime's list of live tasks: a slab indexed by `Header::slot`, with what the task dump
-//! shows about each task. Owner thread only; holds no references of its own (the `OWNED` flag
-//! is the runtime's reference).
+//! The runtime's list of live tasks: each task's `OwnedTask` token (its `OWNED` reference,
+//! see `task/harness.rs`) with what the task dump shows about it, in a [`Slab`] whose index
+//! the task's header remembers. Owner thread only.
 
 use std::panic::Location;
-use std::ptr::NonNull;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::task::raw::{Header, NO_SLOT};
+use weft_core::slab::Slab;
 
-pub(crate) struct Slot {
-    pub(crate) task: Option<NonNull<Header>>,
-    pub(crate) name: Option<Arc<str>>,
+use crate::task::harness::{OwnedTask, TaskRef};
+
+pub(crate) struct OwnedSlot {
+    pub(crate) task: OwnedTask,
     pub(crate) location: &'static Location<'static>,
-    /// Total time in `poll` (tracked only with metrics or debug on).
+    /// The task's name and what observation keeps about it, made the first time there is
+    /// any: most tasks have no name and most runtimes observe nothing, and a small slot is
+    /// cheaper to add and take out (24 bytes).
+    extra: Option<Box<Extra>>,
+}
+
+/// The rarer parts of an owned slot.
+#[derive(Default)]
+pub(crate) struct Extra {
+    name: Option<Arc<str>>,
+    /// Total time in `poll` (tracked only in debug mode).
     pub(crate) poll_time: Duration,
-    /// When the task was last woken (tracked only with metrics or debug on).
+    /// When the task was last woken (tracked only for sampled wakes).
     pub(crate) last_wake: Option<Instant>,
-    next_free: u32,
+}
+
+impl OwnedSlot {
+    /// The rarer parts, made on first use.
+    pub(crate) fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    pub(crate) fn name(&self) -> Option<&Arc<str>> {
+        self.extra.as_ref().and_then(|e| e.name.as_ref())
+    }
+
+    pub(crate) fn last_wake(&self) -> Option<Instant> {
+        self.extra.as_ref().and_then(|e| e.last_wake)
+    }
+
+    pub(crate) fn poll_time(&self) -> Duration {
+        self.extra.as_ref().map_or(Duration::ZERO, |e| e.poll_time)
+    }
 }
 
 #[derive(Default)]
 pub(crate) struct Owned {
-    slots: Vec<Slot>,
-    free_head: Option<u32>,
-    len: usize,
+    slots: Slab<OwnedSlot>,
 }
 
 impl Owned {
+    /// Adds a task; its header learns its index.
     pub(crate) fn insert(
         &mut self,
-        task: NonNull<Header>,
+        task: OwnedTask,
         name: Option<Arc<str>>,
         location: &'static Location<'static>,
-    ) -> u32 {
-        self.len += 1;
-        let slot = Slot {
-            task: Some(task),
-            name,
-            location,
-            poll_time: Duration::ZERO,
-            last_wake: None,
-            next_free: NO_SLOT,
-        };
-        match self.free_head {
-            Some(i) => {
-                let s = &mut self.slots[i as usize];
-                self.free_head = (s.next_free != NO_SLOT).then_some(s.next_free);
-                *s = slot;
-                i
+    ) {
+        self.slots.insert_with(|key| {
+            task.set_slot(key.index());
+            OwnedSlot {
+                task,
+                location,
+                extra: name.map(|name| {
+                    Box::new(Extra {
+                        name: Some(name),
+                        ..Extra::default()
+                    })
+                }),
             }
-            None => {
-                let i = self.slots.len() as u32;
-                assert!(i != NO_SLOT, "too many live tasks");
-                self.slots.push(slot);
-                i
-            }
-        }
+        });
     }
 
-    pub(crate) fn remove(&mut self, index: u32) {
-        let s = &mut self.slots[index as usize];
-        debug_assert!(s.task.is_some());
-        s.task = None;
-        s.name = None;
-        s.next_free = self.free_head.unwrap_or(NO_SLOT);
-        self.free_head = Some(index);
-        self.len -= 1;
+    /// Takes out the task at `index` (from its `Completed` proof, which names a live entry).
+    pub(crate) fn remove(&mut self, index: u32) -> OwnedSlot {
+        self.slots.remove_at(index)
     }
 
-    pub(crate) fn get(&self, index: u32) -> Option<&Slot> {
-        self.slots.get(index as usize).filter(|s| s.task.is_some())
+    /// Takes out every task (shutdown).
+    pub(crate) fn drain(&mut self) -> Vec<OwnedSlot> {
+        self.slots.drain()
     }
 
-    pub(crate) fn get_mut(&mut self, index: u32) -> Option<&mut Slot> {
-        self.slots
-            .get_mut(index as usize)
-            .filter(|s| s.task.is_some())
+    pub(crate) fn get(&self, index: u32) -> Option<&OwnedSlot> {
+        self.slots.key_at(index).and_then(|k| self.slots.get(k))
+    }
+
+    pub(crate) fn get_mut(&mut self, index: u32) -> Option<&mut OwnedSlot> {
+        let key = self.slots.key_at(index)?;
+        self.slots.get_mut(key)
+    }
+
+    /// The entry of `task`, while it is in the list.
+    pub(crate) fn get_slot(&self, task: TaskRef<'_>) -> Option<&OwnedSlot> {
+        task.slot().and_then(|i| self.get(i))
+    }
+
+    /// Mutable [`Owned::get_slot`].
+    pub(crate) fn get_slot_mut(&mut self, task: TaskRef<'_>) -> Option<&mut OwnedSlot> {
+        task.slot().and_then(|i| self.get_mut(i))
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.slots.len()
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
+        self.slots.is_empty()
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &Slot> {
-        self.slots.iter().filter(|s| s.task.is_some())
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &OwnedSlot> {
+        self.slots.iter().map(|(_, s)| s)
     }
 }

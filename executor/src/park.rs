@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
+use weft_core::context::RuntimeContext;
 
 /// Something the executor can sleep in.
 ///
@@ -43,6 +44,13 @@ pub trait Park {
     /// What the driver has done so far, for the runtime's metrics.
     fn stats(&self) -> ParkStats {
         ParkStats::default()
+    }
+
+    /// Adds the driver's handles (and clock) to the runtime's context, which the runtime
+    /// enters while it runs, so that the futures polled there find them. Called once, when
+    /// the runtime is built.
+    fn register(&self, cx: &mut RuntimeContext) {
+        let _ = cx;
     }
 }
 

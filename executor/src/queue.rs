@@ -1,5 +1,5 @@
-//! The local run queue. Owner thread only; holds no references (the runtime's `OWNED` unit
-//! covers a queued task, see `task/raw.rs`).
+//! The local run queue: the `Notified` tokens of the tasks ready to run (each token is the
+//! task's `NOTIFIED` reference, see `task/harness.rs`). Owner thread only.
 //!
 //! Three FIFO levels, one per [`Priority`](crate::task::Priority). The highest non-empty level
 //! goes first (strict priority), with aging: each time a pop passes over a non-empty level, that
@@ -12,9 +12,8 @@
 //! replayed exactly.
 
 use std::collections::VecDeque;
-use std::ptr::NonNull;
 
-use crate::task::raw::Header;
+use crate::task::harness::Notified;
 
 /// How many times a non-empty level may be passed over before it is served.
 pub(crate) const AGING_LIMIT: u32 = 32;
@@ -25,7 +24,7 @@ const NORMAL: usize = 1;
 
 #[derive(Default)]
 pub(crate) struct RunQueue {
-    levels: [VecDeque<NonNull<Header>>; LEVELS],
+    levels: [VecDeque<Notified>; LEVELS],
     starved: [u32; LEVELS],
     len: usize,
     /// xorshift64* state when shuffling.
@@ -43,16 +42,15 @@ impl RunQueue {
     }
 
     #[inline]
-    pub(crate) fn push(&mut self, task: NonNull<Header>) {
-        // SAFETY: queued tasks are live (held by `OWNED`) and ours.
-        let level = usize::from(unsafe { task.as_ref() }.priority).min(LEVELS - 1);
+    pub(crate) fn push(&mut self, task: Notified) {
+        let level = task.task().level().min(LEVELS - 1);
         self.levels[level].push_back(task);
         self.len += 1;
         self.max_depth = self.max_depth.max(self.len);
     }
 
     #[inline]
-    pub(crate) fn pop(&mut self) -> Option<NonNull<Header>> {
+    pub(crate) fn pop(&mut self) -> Option<Notified> {
         if self.len == 0 {
             return None;
         }

@@ -1,29 +1,20 @@
 //! Wakes that come from other threads (or from this thread while the runtime is not running).
 //!
-//! Each runtime registers its `Shared` part in a process-wide table under its id. A waker that
+//! Each runtime registers its `Inbox` part in a process-wide table under its id. A waker that
 //! is not on its runtime's thread looks the id up, pushes the task (with one reference) onto the
 //! runtime's mutex-protected remote queue and unparks the driver. The owner drains the queue
 //! between ticks. Once the runtime is gone its id is no longer in the table, so an outlived
 //! waker finds nothing and only gives up its reference.
 
 use std::collections::HashMap;
-use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock};
-use std::task::Wake;
+use std::task::{Wake, Waker};
 
 use parking_lot::{Mutex, RwLock};
 
 use crate::park::Unpark;
-use crate::task::raw::{self, Header};
-
-/// A task pointer travelling to its owner thread, with one unit of its `refs`.
-pub(crate) struct RemoteTask(pub(crate) NonNull<Header>);
-
-// SAFETY: the pointer carries a unit of the atomic count, which may be given up on any thread
-// (`raw::drop_ref` only frees memory); the non-atomic parts of the header are touched only by
-// the owner thread after it pops the entry.
-unsafe impl Send for RemoteTask {}
+use crate::task::harness::RemoteTask;
 
 #[derive(Default)]
 pub(crate) struct RemoteQueue {
@@ -33,7 +24,7 @@ pub(crate) struct RemoteQueue {
 }
 
 /// The part of a runtime that other threads can reach.
-pub(crate) struct Shared {
+pub(crate) struct Inbox {
     pub(crate) id: u64,
     pub(crate) remote: Mutex<RemoteQueue>,
     /// Fast check for the owner, so it locks only when there is something to take.
@@ -43,49 +34,47 @@ pub(crate) struct Shared {
     pub(crate) unparker: Arc<dyn Unpark>,
 }
 
-static REGISTRY: LazyLock<RwLock<HashMap<u64, Arc<Shared>>>> = LazyLock::new(Default::default);
+static REGISTRY: LazyLock<RwLock<HashMap<u64, Arc<Inbox>>>> = LazyLock::new(Default::default);
 
-pub(crate) fn register(shared: &Arc<Shared>) {
-    REGISTRY.write().insert(shared.id, shared.clone());
+pub(crate) fn register(inbox: &Arc<Inbox>) {
+    REGISTRY.write().insert(inbox.id, inbox.clone());
 }
 
 pub(crate) fn unregister(id: u64) {
     REGISTRY.write().remove(&id);
 }
 
-/// Sends a wake for `task` to its runtime from wherever we are.
-///
-/// # Safety
-/// `task` is live; if `owned_ref`, the caller gives us one unit of its `refs`, otherwise it
-/// holds one for the duration of the call.
+/// Sends a wake to its task's runtime from wherever we are; if the runtime is gone, the wake
+/// is dropped (and with it its reference).
 #[cold]
-pub(crate) unsafe fn wake_remote(task: NonNull<Header>, owned_ref: bool) {
-    // SAFETY: live by the caller's guarantee; `owner` is immutable.
-    let owner = unsafe { task.as_ref() }.owner;
-    let shared = REGISTRY.read().get(&owner).cloned();
-    match shared {
-        Some(shared) => {
-            if !owned_ref {
-                // SAFETY: the caller holds a reference; the queue entry takes another.
-                unsafe { raw::inc_ref(task) };
-            }
-            shared.push(RemoteTask(task));
-        }
-        None if owned_ref => {
-            // The runtime is gone: nothing to run. SAFETY: we own this unit.
-            unsafe { raw::drop_ref(task) }
-        }
-        None => {}
+pub(crate) fn wake_remote(task: RemoteTask) {
+    let inbox = REGISTRY.read().get(&task.owner()).cloned();
+    if let Some(inbox) = inbox {
+        inbox.push(task);
     }
 }
 
-impl Shared {
+impl Inbox {
+    pub(crate) fn new(id: u64, unparker: Arc<dyn Unpark>) -> Arc<Inbox> {
+        Arc::new(Inbox {
+            id,
+            remote: Mutex::new(RemoteQueue::default()),
+            remote_pending: AtomicBool::new(false),
+            main_woken: AtomicBool::new(false),
+            unparker,
+        })
+    }
+
+    /// The waker of the runtime's `block_on` future.
+    pub(crate) fn main_waker(inbox: &Arc<Inbox>) -> Waker {
+        Waker::from(Arc::new(MainWaker(inbox.clone())))
+    }
+
     pub(crate) fn push(&self, task: RemoteTask) {
         let mut q = self.remote.lock();
         if q.closed {
             drop(q);
-            // SAFETY: the entry owns one unit, which nobody will take now.
-            unsafe { raw::drop_ref(task.0) };
+            drop(task); // nobody will take it now: give up its reference
             return;
         }
         q.tasks.push(task);
@@ -112,7 +101,7 @@ impl Shared {
 }
 
 /// The waker of the `block_on` future.
-pub(crate) struct MainWaker(pub(crate) Arc<Shared>);
+struct MainWaker(Arc<Inbox>);
 
 impl Wake for MainWaker {
     fn wake(self: Arc<Self>) {
@@ -121,7 +110,8 @@ impl Wake for MainWaker {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.0.main_woken.store(true, Ordering::Release);
-        if !crate::runtime::is_current(self.0.id) {
+        // On the runtime's own thread while it runs, the loop sees the flag without help.
+        if weft_core::context::current_id().map(|id| id.as_u64()) != Some(self.0.id) {
             self.0.unparker.unpark();
         }
     }

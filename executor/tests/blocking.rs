@@ -4,9 +4,10 @@ mod common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
+use common::runtime_with;
 use common::scaled;
-use weft_executor::task::spawn_blocking;
-use weft_executor::{Builder, Runtime};
+use weft_executor::spawn_blocking;
+use weft_executor::Runtime;
 
 #[test]
 fn returns_the_result() {
@@ -31,9 +32,9 @@ fn a_panic_comes_back_as_join_error() {
 
 #[test]
 fn many_jobs_on_few_threads() {
-    let rt = Builder::new()
-        .max_blocking_threads(4)
-        .build_with_park(weft_executor::park::ThreadPark::new());
+    let rt = runtime_with(|cfg| {
+        cfg.max_blocking_threads = 4;
+    });
     let n = scaled(2000);
     let count = Arc::new(AtomicUsize::new(0));
     let c = count.clone();

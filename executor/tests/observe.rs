@@ -7,10 +7,10 @@ use std::rc::Rc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use common::runtime_with;
 use weft_executor::metrics::{TaskInfo, UnhandledPanic};
-use weft_executor::park::ThreadPark;
-use weft_executor::task::{Builder as TaskBuilder, Priority, TaskState};
-use weft_executor::{spawn, yield_now, Builder, Runtime};
+use weft_executor::task::{Priority, TaskState};
+use weft_executor::{spawn, yield_now, Runtime, TaskBuilder};
 
 type Trace = Rc<RefCell<Vec<(String, TaskState)>>>;
 
@@ -18,15 +18,21 @@ fn traced_runtime() -> (Runtime, Trace) {
     let trace: Trace = Rc::default();
     let (a, b, c, d) = (trace.clone(), trace.clone(), trace.clone(), trace.clone());
     let name = |i: &TaskInfo| i.name.as_deref().unwrap_or("?").to_string();
-    let rt = Builder::new()
-        .on_task_spawn(move |i| a.borrow_mut().push((format!("spawn {}", name(i)), i.state)))
-        .on_before_poll(move |i| {
+    let rt = runtime_with(|cfg| {
+        cfg.on_task_spawn = Some(Rc::new(move |i: &TaskInfo| {
+            a.borrow_mut().push((format!("spawn {}", name(i)), i.state))
+        }));
+        cfg.on_before_poll = Some(Rc::new(move |i: &TaskInfo| {
             b.borrow_mut()
                 .push((format!("before {}", name(i)), i.state))
-        })
-        .on_after_poll(move |i| c.borrow_mut().push((format!("after {}", name(i)), i.state)))
-        .on_task_terminate(move |i| d.borrow_mut().push((format!("end {}", name(i)), i.state)))
-        .build_with_park(ThreadPark::new());
+        }));
+        cfg.on_after_poll = Some(Rc::new(move |i: &TaskInfo| {
+            c.borrow_mut().push((format!("after {}", name(i)), i.state))
+        }));
+        cfg.on_task_terminate = Some(Rc::new(move |i: &TaskInfo| {
+            d.borrow_mut().push((format!("end {}", name(i)), i.state))
+        }));
+    });
     (rt, trace)
 }
 
@@ -178,9 +184,9 @@ fn aging_lets_a_low_task_run_under_saturating_high_load() {
 }
 
 fn interleaving(seed: u64) -> Vec<u32> {
-    let rt = Builder::new()
-        .shuffle_seed(seed)
-        .build_with_park(ThreadPark::new());
+    let rt = runtime_with(|cfg| {
+        cfg.shuffle_seed = Some(seed);
+    });
     let log = Rc::new(RefCell::new(Vec::new()));
     let l = log.clone();
     rt.block_on(async move {
@@ -243,10 +249,10 @@ fn install_logger() {
 #[cfg_attr(miri, ignore)]
 fn a_slow_poll_warns_once_naming_the_task() {
     install_logger();
-    let rt = Builder::new()
-        .debug(true)
-        .slow_poll_threshold(Duration::from_millis(2))
-        .build_with_park(ThreadPark::new());
+    let rt = runtime_with(|cfg| {
+        cfg.debug = true;
+        cfg.slow_poll_threshold = Duration::from_millis(2);
+    });
     rt.block_on(async {
         TaskBuilder::new()
             .name("slowpoke")
@@ -275,9 +281,9 @@ fn a_slow_poll_warns_once_naming_the_task() {
 #[test]
 fn an_unobserved_panic_warns_in_debug_mode() {
     install_logger();
-    let rt = Builder::new()
-        .debug(true)
-        .build_with_park(ThreadPark::new());
+    let rt = runtime_with(|cfg| {
+        cfg.debug = true;
+    });
     rt.block_on(async {
         drop(TaskBuilder::new().name("lonely-panic").spawn(async {
             panic!("nobody listens");
@@ -307,9 +313,9 @@ fn an_unobserved_panic_warns_in_debug_mode() {
 
 #[test]
 fn shutdown_runtime_on_unhandled_panic() {
-    let rt = Builder::new()
-        .unhandled_panic(UnhandledPanic::ShutdownRuntime)
-        .build_with_park(ThreadPark::new());
+    let rt = runtime_with(|cfg| {
+        cfg.unhandled_panic = UnhandledPanic::ShutdownRuntime;
+    });
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         rt.block_on(async {
             let _h = spawn(async { panic!("fatal") });
@@ -329,10 +335,10 @@ fn metrics_match_a_known_workload() {
 }
 
 fn metrics_of_a_known_workload(debug: bool) {
-    let rt = Builder::new()
-        .metrics(true)
-        .debug(debug)
-        .build_with_park(ThreadPark::new());
+    let rt = runtime_with(|cfg| {
+        cfg.metrics = true;
+        cfg.debug = debug;
+    });
     rt.block_on(async {
         // 10 tasks, each yields 3 times: 4 polls and 3 self-wakes each.
         let hs: Vec<_> = (0..10)
@@ -391,9 +397,9 @@ fn metrics_of_a_known_workload(debug: bool) {
 #[test]
 fn metrics_sample_one_schedule_in_128() {
     let yields = if cfg!(miri) { 255 } else { 1279 };
-    let rt = Builder::new()
-        .metrics(true)
-        .build_with_park(ThreadPark::new());
+    let rt = runtime_with(|cfg| {
+        cfg.metrics = true;
+    });
     rt.block_on(async {
         spawn(async move {
             for _ in 0..yields {
@@ -405,7 +411,7 @@ fn metrics_sample_one_schedule_in_128() {
         // Live tasks' polls count too, before they end.
         let pending = spawn(std::future::pending::<()>());
         yield_now().await;
-        assert_eq!(weft_executor::metrics().polls, yields + 1 + 1);
+        assert_eq!(weft_executor::runtime_metrics().polls, yields + 1 + 1);
         pending.abort();
     });
     let m = rt.metrics();
@@ -419,16 +425,16 @@ fn metrics_sample_one_schedule_in_128() {
 
 #[test]
 fn dump_lists_live_tasks() {
-    let rt = Builder::new()
-        .debug(true)
-        .build_with_park(ThreadPark::new());
+    let rt = runtime_with(|cfg| {
+        cfg.debug = true;
+    });
     rt.block_on(async {
         let a = TaskBuilder::new()
             .name("alpha")
             .spawn(std::future::pending::<()>());
         let _b = spawn(async { yield_now().await });
         yield_now().await;
-        let snapshot = weft_executor::task::all_tasks();
+        let snapshot = weft_executor::all_tasks();
         let alpha = snapshot
             .iter()
             .find(|t| t.name.as_deref() == Some("alpha"))
@@ -436,7 +442,7 @@ fn dump_lists_live_tasks() {
         assert_eq!(alpha.state, TaskState::Suspended);
         assert_eq!(alpha.polls, 1);
         assert!(alpha.poll_time.is_some());
-        let dump = weft_executor::task::dump();
+        let dump = weft_executor::dump();
         assert!(dump.starts_with("ID"), "{dump}");
         assert!(
             dump.contains("alpha") && dump.contains("suspended"),

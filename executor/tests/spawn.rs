@@ -4,7 +4,7 @@ mod common;
 use std::panic::{self, AssertUnwindSafe};
 
 use common::scaled;
-use weft_executor::task::{self, TaskState};
+use weft_executor::task::TaskState;
 use weft_executor::{spawn, yield_now, Runtime};
 
 #[test]
@@ -72,15 +72,15 @@ fn detached_tasks_run_to_completion() {
 fn task_names_and_ids() {
     let rt = Runtime::new();
     rt.block_on(async {
-        assert!(task::try_id().is_none());
-        let h = task::Builder::new()
+        assert!(weft_executor::try_task_id().is_none());
+        let h = weft_executor::TaskBuilder::new()
             .name("named")
-            .spawn(async { (task::id(), task::name()) });
+            .spawn(async { (weft_executor::task_id(), weft_executor::task_name()) });
         let id = h.id();
         let (seen, name) = h.await.unwrap();
         assert_eq!(seen, id);
         assert_eq!(name.as_deref(), Some("named"));
-        let anon = spawn(async { task::name() });
+        let anon = spawn(async { weft_executor::task_name() });
         assert_eq!(anon.await.unwrap(), None);
         let a = spawn(async {});
         let b = spawn(async {});

@@ -18,7 +18,7 @@
 //!
 //! # Ground rules
 //!
-//! The driver lives on its runtime's thread (it holds the `!Send` timer). Only `Shared`
+//! The driver lives on its runtime's thread (it holds the `!Send` timer). Only `Wakeup`
 //! crosses threads, as the [`Unpark`] handle and inside [`AutoAdvanceGuard`]s: it writes to
 //! mio's waker (an eventfd on Linux), which makes the current or the next `poll` return, so
 //! an unpark is never lost, and counts the guards in an atomic.
@@ -60,7 +60,6 @@ const EVENTS_CAPACITY: usize = 1024;
 /// // A runtime whose clock starts paused (the builder's `start_paused(true)`).
 /// let timer = Timer::new(true);
 /// let rt = Runtime::with_park(Driver::with_timer(timer.clone()).unwrap());
-/// let _enter = timer.enter();
 /// rt.block_on(async {
 ///     let start = Instant::now();
 ///     let a = spawn(async { sleep(Duration::from_secs(3600)).await });
@@ -71,7 +70,7 @@ const EVENTS_CAPACITY: usize = 1024;
 pub struct Driver {
     poll: Poll,
     events: Events,
-    shared: Arc<Shared>,
+    wakeup: Arc<Wakeup>,
     timer: Timer,
     precise: PreciseTimer,
     /// The deadline the precise timer is armed for (not re-armed for the same one).
@@ -98,12 +97,11 @@ pub struct Driver {
 pub struct Handle {
     registry: Rc<Registry>,
     timer: Timer,
-    shared: Arc<Shared>,
-    io: crate::io::Handle,
+    wakeup: Arc<Wakeup>,
 }
 
 /// What other threads may touch.
-struct Shared {
+struct Wakeup {
     /// Wakes the driver's poll (the [`Unpark`] path).
     waker: mio::Waker,
     /// Live [`AutoAdvanceGuard`]s: while non-zero, a paused clock does not jump.
@@ -128,7 +126,6 @@ struct Shared {
 /// let driver = Driver::with_timer(timer.clone()).unwrap();
 /// let handle = driver.handle();
 /// let rt = Runtime::with_park(driver);
-/// let _enter = timer.enter();
 /// rt.block_on(async {
 ///     let (tx, rx) = futures::channel::oneshot::channel();
 ///     let guard = handle.inhibit_auto_advance();
@@ -144,7 +141,7 @@ struct Shared {
 /// ```
 #[must_use = "auto-advance is inhibited only while the guard lives"]
 pub struct AutoAdvanceGuard {
-    shared: Arc<Shared>,
+    wakeup: Arc<Wakeup>,
 }
 
 impl Driver {
@@ -183,7 +180,7 @@ impl Driver {
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
         let precise = PreciseTimer::new()?;
         precise.register(poll.registry(), TIMER_TOKEN)?;
-        let shared = Arc::new(Shared {
+        let wakeup = Arc::new(Wakeup {
             waker,
             inhibitors: AtomicUsize::new(0),
         });
@@ -191,13 +188,12 @@ impl Driver {
         let handle = Handle {
             registry: Rc::new(poll.registry().try_clone()?),
             timer: timer.clone(),
-            shared: shared.clone(),
-            io: io.handle().clone(),
+            wakeup: wakeup.clone(),
         };
         Ok(Driver {
             poll,
             events: Events::with_capacity(EVENTS_CAPACITY),
-            shared,
+            wakeup,
             timer,
             precise,
             armed: None,
@@ -213,8 +209,7 @@ impl Driver {
     ///
     /// ```
     /// let driver = weft_reactor::Driver::new().unwrap();
-    /// let timer = driver.timer().clone();
-    /// let _enter = timer.enter();
+    /// assert!(driver.timer().is_empty());
     /// ```
     pub fn timer(&self) -> &Timer {
         &self.timer
@@ -278,7 +273,7 @@ impl Driver {
             self.stats.timers_fired += self.timer.process() as u64;
             return;
         }
-        if self.shared.inhibitors.load(Ordering::Acquire) > 0 {
+        if self.wakeup.inhibitors.load(Ordering::Acquire) > 0 {
             // Work in flight elsewhere: wait for it (its guard's drop wakes us), as on a
             // real clock, but with time standing still.
             self.poll(timeout);
@@ -360,15 +355,21 @@ impl Park for Driver {
     }
 
     fn unparker(&self) -> Arc<dyn Unpark> {
-        self.shared.clone()
+        self.wakeup.clone()
     }
 
     fn stats(&self) -> ParkStats {
         self.stats
     }
+
+    fn register(&self, cx: &mut weft_core::context::RuntimeContext) {
+        self.timer.register(cx);
+        self.io.handle().register(cx);
+        cx.insert(Rc::new(self.handle.clone()));
+    }
 }
 
-impl Unpark for Shared {
+impl Unpark for Wakeup {
     fn unpark(&self) {
         // Fails only if the eventfd is gone (the driver was dropped): nobody to wake then.
         let _ = self.waker.wake();
@@ -377,9 +378,9 @@ impl Unpark for Shared {
 
 impl Drop for AutoAdvanceGuard {
     fn drop(&mut self) {
-        self.shared.inhibitors.fetch_sub(1, Ordering::Release);
+        self.wakeup.inhibitors.fetch_sub(1, Ordering::Release);
         // The driver may be blocked waiting for this: let it re-check.
-        self.shared.unpark();
+        self.wakeup.unpark();
     }
 }
 
@@ -390,6 +391,19 @@ impl fmt::Debug for AutoAdvanceGuard {
 }
 
 impl Handle {
+    /// The handle of the driver of the weft runtime running on this thread, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(weft_reactor::Handle::try_current().is_none());
+    /// let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
+    /// rt.block_on(async { assert!(weft_reactor::Handle::try_current().is_some()) });
+    /// ```
+    pub fn try_current() -> Option<Handle> {
+        weft_core::context::with(Handle::clone)
+    }
+
     /// Where I/O sources are registered.
     ///
     /// # Examples
@@ -425,34 +439,23 @@ impl Handle {
     /// std::thread::spawn(move || drop(guard)).join().unwrap();
     /// ```
     pub fn inhibit_auto_advance(&self) -> AutoAdvanceGuard {
-        self.shared.inhibitors.fetch_add(1, Ordering::AcqRel);
+        self.wakeup.inhibitors.fetch_add(1, Ordering::AcqRel);
         AutoAdvanceGuard {
-            shared: self.shared.clone(),
+            wakeup: self.wakeup.clone(),
         }
     }
 
-    /// Makes this driver current on this thread until the guard is dropped: its timer (for
-    /// `sleep`, `timeout`, ...) and its I/O (where new sockets register). The runtime holds
-    /// it while it runs tasks.
+    /// Nothing left to do: the runtime's `block_on` enters its driver's context itself. Kept
+    /// (with its guard, which does nothing) for code written against the earlier API.
     ///
     /// # Examples
     ///
     /// ```
-    /// use weft_executor::Runtime;
-    /// use weft_reactor::{net::UdpSocket, Driver};
-    ///
-    /// let driver = Driver::new().unwrap();
-    /// let handle = driver.handle();
-    /// let rt = Runtime::with_park(driver);
-    /// let _enter = handle.enter();
-    /// rt.block_on(async {
-    ///     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    ///     weft_timer::sleep(std::time::Duration::from_millis(1)).await;
-    ///     # let _ = socket;
-    /// });
+    /// let handle = weft_reactor::Driver::new().unwrap().handle();
+    /// let _enter = handle.enter(); // harmless, not needed
     /// ```
     pub fn enter(&self) -> EnterGuard {
-        EnterGuard::new(self.timer.enter(), self.io.enter())
+        EnterGuard::new()
     }
 }
 

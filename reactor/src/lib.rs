@@ -1,6 +1,7 @@
 //! weft-reactor: the driver under the weft runtime — mio's poll, the wake-up path from other
 //! threads, and the runtime's timing wheel — plus the net types ([`net`]) and signals
-//! ([`signal`]). Sockets register with the driver made current by [`Handle::enter`].
+//! ([`signal`]). A runtime built on a [`Driver`] makes it current while it runs (the driver
+//! registers itself in the runtime's context); sockets register with the current driver.
 //!
 //! ```
 //! use std::time::Duration;
@@ -8,9 +9,7 @@
 //! use weft_reactor::Driver;
 //!
 //! let driver = Driver::new().unwrap();
-//! let timer = driver.timer().clone();
 //! let rt = Runtime::with_park(driver);
-//! let _enter = timer.enter(); // timer futures find the runtime's timer
 //! rt.block_on(async {
 //!     weft_timer::sleep(Duration::from_millis(1)).await;
 //! });
@@ -27,4 +26,4 @@ pub mod signal;
 mod sys;
 
 pub use driver::{AutoAdvanceGuard, Driver, Handle};
-pub use io::EnterGuard;
+pub use io::{EnterGuard, Interest, Ready};

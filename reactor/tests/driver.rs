@@ -8,7 +8,7 @@ use std::time::Duration;
 use weft_executor::park::Park;
 use weft_executor::{spawn, Runtime};
 use weft_reactor::Driver;
-use weft_timer::driver::{set_budget_hook, Timer};
+use weft_timer::driver::Timer;
 use weft_timer::{
     advance, interval, sleep, sleep_until, timeout, wait_for, Instant, MissedTickBehavior,
 };
@@ -17,15 +17,10 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-/// What the facade does: a runtime on the driver, the timer entered, the budget hook set.
+/// What the facade does: a runtime on the driver (whose context holds the timer).
 fn run<F: Future>(paused: bool, fut: F) -> F::Output {
-    set_budget_hook(weft_executor::coop::poll_proceed);
-    let timer = Timer::new(paused);
-    let rt = Runtime::with_park(Driver::with_timer(timer.clone()).unwrap());
-    let _enter = timer.enter();
-    let out = rt.block_on(fut);
-    drop(rt); // inside the timer context: tasks' sleeps cancel their entries
-    out
+    let rt = Runtime::with_park(Driver::with_timer(Timer::new(paused)).unwrap());
+    rt.block_on(fut)
 }
 
 #[test]
@@ -131,7 +126,6 @@ fn paused_sleep_reset() {
 fn cancelled_sleeps_leave_no_entries() {
     let timer = Timer::new(true);
     let rt = Runtime::with_park(Driver::with_timer(timer.clone()).unwrap());
-    let _enter = timer.enter();
     rt.block_on(async {
         for _ in 0..100 {
             let r = timeout(Duration::from_secs(30), async { 5 }).await;
@@ -211,20 +205,21 @@ fn paused_with_no_timer_blocks_until_unparked() {
 fn paused_park_with_timeout_jumps_at_most_the_timeout() {
     let timer = Timer::new(true);
     let mut driver = Driver::with_timer(timer.clone()).unwrap();
-    let _enter = timer.enter();
-    let start = timer.now();
-    let mut s = sleep(Duration::from_secs(10));
-    let waker = futures::task::noop_waker();
-    let mut cx = std::task::Context::from_waker(&waker);
-    assert!(std::pin::Pin::new(&mut s).poll(&mut cx).is_pending());
-    driver.park(Some(Duration::ZERO));
-    assert_eq!(timer.now(), start, "park(0) never advances");
-    driver.park(Some(Duration::from_secs(2)));
-    assert!(timer.now() - start <= Duration::from_secs(2));
-    while !timer.is_empty() {
-        driver.park(None);
-    }
-    assert_eq!(timer.now(), start + Duration::from_secs(10));
+    timer.enter(|| {
+        let start = timer.now();
+        let mut s = sleep(Duration::from_secs(10));
+        let waker = futures::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(std::pin::Pin::new(&mut s).poll(&mut cx).is_pending());
+        driver.park(Some(Duration::ZERO));
+        assert_eq!(timer.now(), start, "park(0) never advances");
+        driver.park(Some(Duration::from_secs(2)));
+        assert!(timer.now() - start <= Duration::from_secs(2));
+        while !timer.is_empty() {
+            driver.park(None);
+        }
+        assert_eq!(timer.now(), start + Duration::from_secs(10));
+    });
 }
 
 #[test]
@@ -259,7 +254,6 @@ fn auto_advance_waits_for_inhibiting_work() {
     let driver = Driver::with_timer(timer.clone()).unwrap();
     let handle = driver.handle();
     let rt = Runtime::with_park(driver);
-    let _enter = timer.enter();
     rt.block_on(async {
         let start = Instant::now();
         let (tx, rx) = futures::channel::oneshot::channel();

@@ -229,7 +229,6 @@ fn dropping_a_socket_deregisters_it() {
     let handle = driver.handle();
     let epfd = handle.registry().as_raw_fd();
     let rt = weft_executor::Runtime::with_park(driver);
-    let _enter = handle.enter();
     rt.block_on(async {
         let before = registered_fds(epfd);
         let (a, b) = UnixStream::pair().unwrap();

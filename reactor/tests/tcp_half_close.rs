@@ -27,7 +27,7 @@ fn shutdown_write_then_read_the_answer() {
         let server = spawn(answer_after_eof(listener));
         let mut client = TcpStream::connect(addr).await.unwrap();
         client.write_all(b"question").await.unwrap();
-        client.shutdown(Shutdown::Write).unwrap();
+        client.shutdown_std(Shutdown::Write).unwrap();
         let mut answer = String::new();
         client.read_to_string(&mut answer).await.unwrap();
         assert_eq!(answer, "got question");

@@ -6,7 +6,7 @@
 //!
 //! | hyper needs | weft gives | through |
 //! |---|---|---|
-//! | `rt::Read` + `rt::Write`: the connection's bytes | any futures-io `AsyncRead` / `AsyncWrite` ([`TcpStream`](crate::net::TcpStream), …) | [`WeftIo`] |
+//! | `rt::Read` + `rt::Write`: the connection's bytes | any tokio `AsyncRead` / `AsyncWrite` ([`TcpStream`](crate::net::TcpStream), …) | [`WeftIo`] |
 //! | `rt::Timer`: header-read timeouts, keep-alive | [`time::sleep`] and the (pausable) weft clock | [`WeftTimer`] |
 //! | `rt::Executor`: background tasks (HTTP/2 streams) | [`spawn`](crate::spawn) | [`WeftExecutor`] |
 //!
@@ -65,27 +65,24 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use ::hyper::rt::{self, ReadBuf, ReadBufCursor};
-use futures_util::io::{AsyncRead, AsyncWrite};
+use ::hyper::rt::{self, ReadBufCursor};
 use pin_project_lite::pin_project;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::time::{self, Instant};
 
 pin_project! {
-    /// An I/O object seen through the other ecosystem's traits: a futures-io stream as
-    /// hyper's `rt::Read` + `rt::Write`, or a hyper one as futures-io's `AsyncRead` +
-    /// `AsyncWrite`.
+    /// An I/O object seen through the other ecosystem's traits: a tokio-io stream as
+    /// hyper's `rt::Read` + `rt::Write`, or a hyper one as tokio's `AsyncRead` +
+    /// `AsyncWrite` (what hyper-util's `TokioIo` does, without the dependency).
     ///
     /// The first is how a weft socket reaches hyper (`WeftIo::new(tcp_stream)`); the second
     /// is how a hyper-owned stream, such as an upgraded connection
-    /// (`hyper::upgrade::Upgraded`), comes back to futures-io code.
+    /// (`hyper::upgrade::Upgraded`), comes back to tokio-io code.
     ///
-    /// Reads through hyper's `rt::Read` zero the part of hyper's buffer they read into
-    /// before reading (futures-io reads only into initialized memory); the cost is a memset
-    /// of the read size. hyper is told writes are not vectored (`is_write_vectored` is false,
-    /// since futures-io cannot say whether `T` really gathers), so it copies body chunks into
-    /// its write buffer behind the head and sends them in one write: the best for small
-    /// responses, one extra copy for large ones.
+    /// Reads go straight into the unfilled (uninitialized) part of hyper's buffer, through
+    /// tokio's `ReadBuf`. Writes forward `is_write_vectored` from `T` (true for weft's
+    /// sockets), so hyper hands a response's head and body to one `writev(2)`.
     ///
     /// # Examples
     ///
@@ -102,14 +99,14 @@ pin_project! {
     /// .unwrap();
     /// ```
     ///
-    /// A hyper-owned stream as futures-io:
+    /// A hyper-owned stream as tokio-io:
     ///
     /// ```
     /// use weft::compat::hyper::WeftIo;
     /// use weft::io::{AsyncRead, AsyncWrite};
     ///
-    /// fn is_futures_io<T: AsyncRead + AsyncWrite>() {}
-    /// is_futures_io::<WeftIo<hyper::upgrade::Upgraded>>();
+    /// fn is_tokio_io<T: AsyncRead + AsyncWrite>() {}
+    /// is_tokio_io::<WeftIo<hyper::upgrade::Upgraded>>();
     /// ```
     #[derive(Debug)]
     pub struct WeftIo<T> {
@@ -126,7 +123,7 @@ impl<T> WeftIo<T> {
     /// ```
     /// use weft::compat::hyper::WeftIo;
     ///
-    /// let io = WeftIo::new(weft::io::Cursor::new(b"GET / HTTP/1.1\r\n\r\n".to_vec()));
+    /// let io = WeftIo::new(std::io::Cursor::new(b"GET / HTTP/1.1\r\n\r\n".to_vec()));
     /// # let _ = io;
     /// ```
     pub fn new(inner: T) -> WeftIo<T> {
@@ -140,7 +137,7 @@ impl<T> WeftIo<T> {
     /// ```
     /// use weft::compat::hyper::WeftIo;
     ///
-    /// let io = WeftIo::new(weft::io::Cursor::new(vec![1, 2, 3]));
+    /// let io = WeftIo::new(std::io::Cursor::new(vec![1, 2, 3]));
     /// assert_eq!(io.get_ref().get_ref(), &[1, 2, 3]);
     /// ```
     pub fn get_ref(&self) -> &T {
@@ -154,7 +151,7 @@ impl<T> WeftIo<T> {
     /// ```
     /// use weft::compat::hyper::WeftIo;
     ///
-    /// let mut io = WeftIo::new(weft::io::Cursor::new(vec![1, 2, 3]));
+    /// let mut io = WeftIo::new(std::io::Cursor::new(vec![1, 2, 3]));
     /// io.get_mut().set_position(2);
     /// assert_eq!(io.get_ref().position(), 2);
     /// ```
@@ -170,7 +167,7 @@ impl<T> WeftIo<T> {
     /// use std::pin::pin;
     /// use weft::compat::hyper::WeftIo;
     ///
-    /// let mut io = pin!(WeftIo::new(weft::io::Cursor::new(vec![1, 2, 3])));
+    /// let mut io = pin!(WeftIo::new(std::io::Cursor::new(vec![1, 2, 3])));
     /// assert_eq!(io.as_mut().get_pin_mut().get_ref().len(), 3);
     /// ```
     pub fn get_pin_mut(self: Pin<&mut Self>) -> Pin<&mut T> {
@@ -184,7 +181,7 @@ impl<T> WeftIo<T> {
     /// ```
     /// use weft::compat::hyper::WeftIo;
     ///
-    /// let io = WeftIo::new(weft::io::Cursor::new(vec![1, 2, 3]));
+    /// let io = WeftIo::new(std::io::Cursor::new(vec![1, 2, 3]));
     /// assert_eq!(io.into_inner().into_inner(), [1, 2, 3]);
     /// ```
     pub fn into_inner(self) -> T {
@@ -192,31 +189,36 @@ impl<T> WeftIo<T> {
     }
 }
 
-/// futures-io → hyper.
+/// tokio-io → hyper.
 impl<T: AsyncRead> rt::Read for WeftIo<T> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         mut buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        // futures-io reads into `&mut [u8]` only, so the unfilled part is zeroed first.
-        let dst = buf.initialize_unfilled();
-        let len = dst.len();
-        let n = ready!(self.project().inner.poll_read(cx, dst))?;
-        // `AsyncRead` is a safe trait: an implementation claiming more than it was given is
-        // a bug we must not turn into reading uninitialized memory.
+        // SAFETY: `as_mut` requires that no byte of the slice be de-initialized. It goes only
+        // into a tokio `ReadBuf`, whose safe API writes initialized bytes only.
+        let dst = unsafe { buf.as_mut() };
+        let start = dst.as_ptr().cast::<u8>();
+        let mut tbuf = ReadBuf::uninit(dst);
+        ready!(self.project().inner.poll_read(cx, &mut tbuf))?;
+        // `AsyncRead` is a safe trait: an implementation may replace the `ReadBuf` it was
+        // given with another one. The filled count below is only about our slice if the
+        // `ReadBuf` still views it.
         assert!(
-            n <= len,
-            "AsyncRead::poll_read returned {n} for a buffer of {len}"
+            std::ptr::eq(tbuf.filled().as_ptr(), start),
+            "AsyncRead::poll_read swapped the ReadBuf it was given"
         );
-        // SAFETY: `initialize_unfilled` initialized the `len` bytes after the filled mark,
-        // and `n <= len`, so `advance(n)` marks only initialized bytes as filled.
+        let n = tbuf.filled().len();
+        // SAFETY: `ReadBuf` keeps its filled part initialized, and the assertion shows that
+        // part is the first `n` bytes of hyper's unfilled slice: `advance(n)` marks only
+        // initialized bytes as filled.
         unsafe { buf.advance(n) };
         Poll::Ready(Ok(()))
     }
 }
 
-/// futures-io → hyper.
+/// tokio-io → hyper.
 impl<T: AsyncWrite> rt::Write for WeftIo<T> {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -231,7 +233,11 @@ impl<T: AsyncWrite> rt::Write for WeftIo<T> {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.project().inner.poll_close(cx)
+        self.project().inner.poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 
     fn poll_write_vectored(
@@ -243,20 +249,30 @@ impl<T: AsyncWrite> rt::Write for WeftIo<T> {
     }
 }
 
-/// hyper → futures-io (e.g. `hyper::upgrade::Upgraded`).
+/// hyper → tokio-io (e.g. `hyper::upgrade::Upgraded`).
 impl<T: rt::Read> AsyncRead for WeftIo<T> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let mut rb = ReadBuf::new(buf);
-        ready!(self.project().inner.poll_read(cx, rb.unfilled()))?;
-        Poll::Ready(Ok(rb.filled().len()))
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let n = {
+            // SAFETY: `unfilled_mut` requires that no byte be de-initialized through the
+            // slice; it goes only into a hyper `ReadBuf`, whose API writes initialized bytes
+            // only (and cannot be replaced through the cursor hyper's reader gets).
+            let mut hbuf = rt::ReadBuf::uninit(unsafe { buf.unfilled_mut() });
+            ready!(self.project().inner.poll_read(cx, hbuf.unfilled()))?;
+            hbuf.filled().len()
+        };
+        // SAFETY: hyper's `ReadBuf` keeps its filled part, the first `n` bytes of our
+        // unfilled part, initialized.
+        unsafe { buf.assume_init(n) };
+        buf.advance(n);
+        Poll::Ready(Ok(()))
     }
 }
 
-/// hyper → futures-io (e.g. `hyper::upgrade::Upgraded`).
+/// hyper → tokio-io (e.g. `hyper::upgrade::Upgraded`).
 impl<T: rt::Write> AsyncWrite for WeftIo<T> {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -274,11 +290,15 @@ impl<T: rt::Write> AsyncWrite for WeftIo<T> {
         self.project().inner.poll_write_vectored(cx, bufs)
     }
 
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.project().inner.poll_flush(cx)
     }
 
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.project().inner.poll_shutdown(cx)
     }
 }

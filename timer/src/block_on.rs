@@ -2,34 +2,14 @@
 //! without the weft runtime.
 
 use std::future::Future;
-use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
+use std::thread;
+
+use weft_core::context::RuntimeContext;
 
 use crate::driver::Timer;
 
-/// Unparks the blocked thread.
-struct ThreadWaker {
-    thread: Thread,
-    woken: AtomicBool,
-}
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if !self.woken.swap(true, Ordering::AcqRel) {
-            self.thread.unpark();
-        }
-    }
-}
-
 impl Timer {
-    /// Runs `future` to completion on this thread with this timer entered, driving the timer
+    /// Runs `future` to completion on this thread with this timer current, driving the timer
     /// itself: when the future is pending, it fires due timers and sleeps (real clock) or
     /// jumps the paused clock to the next deadline. It runs no other tasks: combine futures
     /// with `join`/`select` to run several. The weft runtime does all of this (and I/O) in
@@ -37,6 +17,10 @@ impl Timer {
     ///
     /// Timer futures must be created inside (`block_on(async { sleep(d).await })`): `sleep(d)`
     /// needs the timer to be current when it is called.
+    ///
+    /// # Panics
+    ///
+    /// Inside a weft runtime (it would block the runtime's thread).
     ///
     /// # Examples
     ///
@@ -54,36 +38,33 @@ impl Timer {
     /// real.block_on(async { sleep(Duration::from_millis(2)).await });
     /// assert!(t.elapsed() >= Duration::from_millis(2));
     /// ```
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let _enter = self.enter();
-        let state = Arc::new(ThreadWaker {
-            thread: thread::current(),
-            woken: AtomicBool::new(false),
-        });
-        let waker = Waker::from(state.clone());
-        let mut cx = Context::from_waker(&waker);
-        let mut future = pin!(future);
-        loop {
-            if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-                return out;
-            }
-            // Idle until woken: fire due timers, then sleep or jump the paused clock.
-            loop {
-                self.process();
-                if state.woken.swap(false, Ordering::AcqRel) {
-                    break;
-                }
-                match self.next_deadline() {
-                    Some(deadline) if self.is_paused() => self.advance_to(deadline),
-                    Some(deadline) => {
-                        let wait = deadline.saturating_duration_since(self.now());
-                        if !wait.is_zero() {
-                            thread::park_timeout(wait);
-                        }
-                    }
-                    None => thread::park(),
-                }
-            }
+        if weft_core::context::in_runtime() {
+            panic!(
+                "`Timer::block_on` called from inside a weft runtime: this would block the \
+                 runtime's thread (use `.await` instead)"
+            );
         }
+        let mut cx = RuntimeContext::new();
+        self.register(&mut cx);
+        let idle = |woken: &weft_core::Woken<'_>| {
+            // Fire due timers; if that woke the future, poll it again at once.
+            self.process();
+            if woken.get() {
+                return;
+            }
+            match self.next_deadline() {
+                Some(deadline) if self.is_paused() => self.advance_to(deadline),
+                Some(deadline) => {
+                    let wait = deadline.saturating_duration_since(self.now());
+                    if !wait.is_zero() {
+                        thread::park_timeout(wait);
+                    }
+                }
+                None => thread::park(),
+            }
+        };
+        cx.enter(|| weft_core::block_on_with(future, idle))
     }
 }

@@ -1,60 +1,22 @@
-//! The timer of the runtime running on this thread.
+//! The timer of the runtime running on this thread: found in the runtime's context
+//! ([`weft_core::context`]), where the runtime's driver registered it
+//! ([`Timer::register`](crate::driver::Timer::register)).
 //!
 //! # Ground rules
 //!
-//! * `CURRENT` is set only by an [`EnterGuard`] (from [`Timer::enter`]), which restores the
-//!   previous value when dropped, so runtimes on different threads, and nested enters on one
-//!   thread, never see each other's timer.
-//! * `CURRENT` is borrowed mutably only by `enter` and the guard's drop; everything else takes
-//!   shared borrows for a few instructions and never runs user code (a wake, a waker's drop)
-//!   inside one: such work is handed back to the caller to do after the borrow ends.
+//! A reference to the current timer is lent to a closure only ([`with`]); the context keeps
+//! the timer alive for as long as the runtime's context is entered, which outlasts the
+//! closure. Inside, the wheel (a `RefCell`) is borrowed for one operation at a time, never
+//! while a waker is woken or dropped.
 
-use std::cell::RefCell;
-
-use crate::driver::{Inner, Timer};
+use crate::driver::Inner;
 use crate::Instant;
 
-thread_local! {
-    static CURRENT: RefCell<Option<Timer>> = const { RefCell::new(None) };
-}
-
-/// Makes a timer the current one on this thread until dropped (see [`Timer::enter`]).
-///
-/// `!Send`: it must be dropped on the thread that made it.
-#[must_use = "the timer is current only while the guard lives"]
-#[derive(Debug)]
-pub struct EnterGuard {
-    prev: Option<Timer>,
-}
-
-pub(crate) fn enter(timer: Timer) -> EnterGuard {
-    let prev = CURRENT.with(|c| c.replace(Some(timer)));
-    EnterGuard { prev }
-}
-
-impl Drop for EnterGuard {
-    fn drop(&mut self) {
-        let prev = self.prev.take();
-        // `try_with`: the guard may be dropped while the thread's locals are torn down.
-        let _ = CURRENT.try_with(|c| {
-            if let Ok(mut c) = c.try_borrow_mut() {
-                *c = prev;
-            }
-        });
-    }
-}
-
-/// Runs `f` with this thread's current timer; `None` if there is none (or the thread is
-/// exiting). `f` must not run user code.
+/// Runs `f` with this thread's current timer; `None` if no weft runtime with a timer runs
+/// here.
 #[inline]
 pub(crate) fn with<R>(f: impl FnOnce(&Inner) -> R) -> Option<R> {
-    CURRENT
-        .try_with(|c| match c.try_borrow() {
-            Ok(c) => c.as_ref().map(|t| f(&t.inner)),
-            Err(_) => None,
-        })
-        .ok()
-        .flatten()
+    weft_core::context::with(f)
 }
 
 /// [`with`], or a panic saying that no weft runtime is running.
@@ -75,14 +37,6 @@ pub(crate) fn no_runtime(what: &str) -> ! {
         "{what} called outside a weft runtime: no weft runtime (timer) is running on this \
          thread (call it from inside `weft::run(..)` or `Runtime::block_on(..)`)"
     )
-}
-
-/// A handle to this thread's current timer.
-pub(crate) fn current() -> Option<Timer> {
-    CURRENT
-        .try_with(|c| c.try_borrow().ok().and_then(|c| c.clone()))
-        .ok()
-        .flatten()
 }
 
 /// The current timer's clock, if there is one.

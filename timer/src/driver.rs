@@ -9,8 +9,9 @@
 //! 3. with a paused clock ([`Timer::is_paused`]) and nothing else to do, instead of sleeping,
 //!    calls [`Timer::advance_to`]`(next_deadline)` and then [`Timer::process`].
 //!
-//! The runtime keeps [`Timer::enter`]'s guard alive while it runs tasks, so that `sleep`,
-//! `timeout`, `interval` and [`Instant::now`] find this timer.
+//! The driver registers the timer in the runtime's context ([`Timer::register`]), which the
+//! runtime enters while it runs tasks, so that `sleep`, `timeout`, `interval` and
+//! [`Instant::now`] find this timer.
 //!
 //! # Ground rules
 //!
@@ -19,24 +20,25 @@
 //!   borrow released, then woken; replaced or cancelled wakers are handed back to the caller,
 //!   who drops them after the borrow ends (a waker's drop may drop a task, whose future may
 //!   drop a `Sleep`, which re-enters the wheel).
-//! * [`Sleep`](crate::Sleep) holds only the timer's id and a generation-checked key, so it
+//! * [`Sleep`] holds only the timer's id and a generation-checked key, so it
 //!   is `Send + Sync` and can never reach another timer's entries.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::future::Future;
 use std::num::NonZeroU32;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::task::Waker;
+use std::time::Duration;
 
-use crate::clock::Clock;
-use crate::context;
-use crate::entry::slab::Key;
+use weft_core::context::RuntimeContext;
+use weft_core::slab::Key;
+
+use crate::clock::PausableClock;
 use crate::wheel::{Expired, Wheel, NS_PER_TICK};
-use crate::Instant;
-
-pub use crate::context::EnterGuard;
-pub use crate::coop::set_budget_hook;
+use crate::{Instant, Sleep};
 
 /// Timer ids: unique in the process, so a `Sleep` never mistakes another runtime's timer for
 /// its own. 32 bits keep a `Sleep` at 32 bytes; a process creating more than 2^32 - 1
@@ -55,22 +57,27 @@ static NEXT_ID: AtomicU32 = AtomicU32::new(1);
 /// use std::time::Duration;
 /// use weft_timer::driver::Timer;
 ///
-/// let timer = Timer::new(true); // paused clock
-/// let _enter = timer.enter();
-/// let waker = futures::task::noop_waker();
-/// let mut cx = Context::from_waker(&waker);
-/// let mut sleep = weft_timer::sleep(Duration::from_millis(1500));
-/// assert!(std::pin::Pin::new(&mut sleep).poll(&mut cx).is_pending());
-/// assert_eq!(timer.len(), 1);
+/// use weft_core::context::RuntimeContext;
 ///
-/// // An idle, paused runtime jumps to the next deadline until the sleep fires.
-/// while let Some(deadline) = timer.next_deadline() {
-///     assert!(deadline <= sleep.deadline());
-///     timer.advance_to(deadline);
-///     timer.process();
-/// }
-/// assert_eq!(timer.now(), sleep.deadline());
-/// assert!(std::pin::Pin::new(&mut sleep).poll(&mut cx).is_ready());
+/// let timer = Timer::new(true); // paused clock
+/// let mut cx = RuntimeContext::new();
+/// timer.register(&mut cx);
+/// cx.enter(|| {
+///     let waker = futures::task::noop_waker();
+///     let mut task = Context::from_waker(&waker);
+///     let mut sleep = weft_timer::sleep(Duration::from_millis(1500));
+///     assert!(std::pin::Pin::new(&mut sleep).poll(&mut task).is_pending());
+///     assert_eq!(timer.len(), 1);
+///
+///     // An idle, paused runtime jumps to the next deadline until the sleep fires.
+///     while let Some(deadline) = timer.next_deadline() {
+///         assert!(deadline <= sleep.deadline());
+///         timer.advance_to(deadline);
+///         timer.process();
+///     }
+///     assert_eq!(timer.now(), sleep.deadline());
+///     assert!(std::pin::Pin::new(&mut sleep).poll(&mut task).is_ready());
+/// });
 /// ```
 ///
 /// A timer belongs to its thread:
@@ -88,7 +95,7 @@ pub(crate) struct Inner {
     pub(crate) id: NonZeroU32,
     /// Tick 0 of the wheel (the clock's time at creation); the wheel counts ns from here.
     origin: Instant,
-    pub(crate) clock: Clock,
+    pub(crate) clock: PausableClock,
     wheel: RefCell<Wheel>,
     /// Reused buffers of fired wakers (taken out while they are woken).
     expired: Cell<Expired>,
@@ -107,16 +114,13 @@ impl Registration {
     fn new(timer: NonZeroU32, key: Key) -> Registration {
         Registration {
             timer,
-            index: key.index,
-            stamp: key.stamp,
+            index: key.index(),
+            stamp: key.stamp(),
         }
     }
 
     pub(crate) fn key(self) -> Key {
-        Key {
-            index: self.index,
-            stamp: self.stamp,
-        }
+        Key::from_parts(self.index, self.stamp)
     }
 
     /// The same timer, another entry.
@@ -160,7 +164,7 @@ impl Timer {
     /// assert!(timer.is_paused());
     /// ```
     pub fn new(paused: bool) -> Timer {
-        let clock = Clock::new(paused);
+        let clock = PausableClock::new(paused);
         let origin = clock.now();
         let id = NEXT_ID
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |id| {
@@ -181,19 +185,42 @@ impl Timer {
         }
     }
 
-    /// Makes this the current timer of this thread until the guard is dropped (which restores
-    /// the previous one). The runtime holds it while it runs tasks.
+    /// Registers this timer in a runtime's context: as the handle `sleep`, `timeout`,
+    /// `interval` and [`Instant::now`] find, and as the runtime's clock for the crates below
+    /// the timer ([`weft_core::time`]). The runtime's driver calls this once.
     ///
     /// # Examples
     ///
     /// ```
+    /// use weft_core::context::RuntimeContext;
+    ///
     /// let timer = weft_timer::driver::Timer::new(false);
-    /// let guard = timer.enter();
-    /// let _sleep = weft_timer::sleep(std::time::Duration::from_secs(1)); // finds `timer`
-    /// drop(guard);
+    /// let mut cx = RuntimeContext::new();
+    /// timer.register(&mut cx);
+    /// cx.enter(|| {
+    ///     let _sleep = weft_timer::sleep(std::time::Duration::from_secs(1)); // finds `timer`
+    /// });
     /// ```
-    pub fn enter(&self) -> EnterGuard {
-        context::enter(self.clone())
+    pub fn register(&self, cx: &mut RuntimeContext) {
+        cx.insert(self.inner.clone());
+        cx.set_clock(self.inner.clone());
+    }
+
+    /// Makes this timer current on this thread (in a runtime context of its own) while `f`
+    /// runs: what a runtime does for its tasks. For tests and standalone use; see also
+    /// [`Timer::block_on`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let timer = weft_timer::driver::Timer::new(true);
+    /// let s = timer.enter(|| weft_timer::sleep(std::time::Duration::from_secs(1)));
+    /// assert_eq!(s.deadline(), timer.now() + std::time::Duration::from_secs(1));
+    /// ```
+    pub fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
+        let mut cx = RuntimeContext::new();
+        self.register(&mut cx);
+        cx.enter(f)
     }
 
     /// This timer's process-unique id.
@@ -366,7 +393,7 @@ impl Inner {
     pub(crate) fn process(&self) -> usize {
         let now = self.to_ns(self.clock.now());
         let mut out = self.expired.take();
-        let fired = self.wheel.borrow_mut().process(now, |_| {}, &mut out);
+        let fired = self.wheel.borrow_mut().process(now, &mut out);
         // The wheel is released: a waker may now re-enter the timer.
         out.wake.drain(..).for_each(Waker::wake);
         out.drop.clear();
@@ -420,5 +447,18 @@ impl Inner {
     pub(crate) fn reset(&self, key: Key, deadline: Instant) -> Option<Key> {
         let when = self.to_ns(deadline);
         self.wheel.borrow_mut().reset(key, when)
+    }
+}
+
+/// The timer as the runtime's clock, for the crates below it (a rate limiter's time).
+impl weft_core::time::Clock for Inner {
+    fn now(&self) -> Duration {
+        // Both count from `weft_core::time::anchor()`.
+        Duration::from_nanos(u64::try_from(self.clock.now().as_nanos()).unwrap_or(0))
+    }
+
+    fn sleep_until(&self, deadline: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        let ns = i64::try_from(deadline.as_nanos()).unwrap_or(i64::MAX);
+        Box::pin(Sleep::new(Instant::from_nanos(ns)))
     }
 }

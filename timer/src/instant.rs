@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub, SubAssign};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::context;
@@ -37,10 +36,10 @@ pub struct Instant {
     ns: i64,
 }
 
-/// The `std::time::Instant` that weft instants count from: the first one taken.
+/// The `std::time::Instant` that weft instants count from (shared with the crates below the
+/// timer, see [`weft_core::time`]).
 fn anchor() -> std::time::Instant {
-    static ANCHOR: OnceLock<std::time::Instant> = OnceLock::new();
-    *ANCHOR.get_or_init(std::time::Instant::now)
+    weft_core::time::anchor()
 }
 
 /// `d` in nanoseconds, saturating at `i64::MAX`.
@@ -65,7 +64,10 @@ impl Instant {
     /// The real clock, whatever the runtime's clock says.
     #[inline]
     pub(crate) fn real_now() -> Instant {
-        Instant::from_std(std::time::Instant::now())
+        // The anchor first: on the process's first reading it is set now, so this reading is
+        // never before it (the clock's times stay non-negative, as `weft_core::time` counts).
+        let anchor = anchor();
+        Instant::from_std(std::time::Instant::now().max(anchor))
     }
 
     /// Converts a `std::time::Instant`.

@@ -25,14 +25,14 @@
 //! |---|---|
 //! | `wheel/mod.rs` | the wheel: levels, the ready heap, insert / cancel / reset / process |
 //! | `wheel/level.rs` | one level: 64 slot heads, the occupied bitmap, the bit math |
-//! | `entry/slab.rs`, `entry/mod.rs` | storage: a slab with generation-checked keys; the entry |
+//! | `entry/mod.rs` | the entry, stored in a [`weft_core::slab::Slab`] with generation-checked keys |
 //! | `entry/wakers.rs` | the entries' wakers, one refcounted slot per task, shared |
 //! | `driver.rs` | [`driver::Timer`]: what the runtime's driver owns and calls |
-//! | `context.rs` | the thread's current timer, [`driver::EnterGuard`] |
-//! | `clock.rs` | the pausable clock, [`pause`], [`resume`], [`advance`] |
+//! | `context.rs` | the thread's current timer, found in the runtime's context |
+//! | `clock.rs` | the pausable clock |
+//! | `pause.rs` | [`pause`], [`resume`], [`advance`] |
 //! | `instant.rs` | [`Instant`] |
 //! | `sleep.rs`, `timeout.rs`, `interval.rs` | the futures |
-//! | `coop.rs` | the cooperative-budget hook |
 //! | `block_on.rs` | [`driver::Timer::block_on`], a one-future driver for tests |
 //!
 //! # The wheel
@@ -50,8 +50,9 @@
 //!
 //! # Runtimes and threads
 //!
-//! Each runtime owns one [`driver::Timer`] and makes it current on its thread with
-//! [`driver::Timer::enter`]. A [`Sleep`] holds plain data (deadline, the timer's id, a key),
+//! Each runtime owns one [`driver::Timer`], registered in the runtime's context
+//! ([`driver::Timer::register`]), which is current on its thread while it runs. A [`Sleep`]
+//! holds plain data (deadline, the timer's id, a key),
 //! so it is `Send + Sync`; it talks to the timer that is current where it is polled or
 //! dropped, and only if that is the one it registered with.
 #![forbid(unsafe_code)]
@@ -61,19 +62,19 @@
 mod block_on;
 mod clock;
 mod context;
-mod coop;
 pub mod driver;
 mod entry;
 pub mod error;
 mod instant;
 mod interval;
+mod pause;
 mod sleep;
 mod timeout;
 mod wheel;
 
-pub use clock::{advance, pause, resume};
 pub use error::Elapsed;
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use pause::{advance, pause, resume};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, wait_for, Timeout};

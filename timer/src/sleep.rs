@@ -6,7 +6,6 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use crate::context;
-use crate::coop;
 use crate::driver::{Registration, SleepPoll};
 use crate::Instant;
 
@@ -245,7 +244,7 @@ impl Sleep {
             return Poll::Ready(());
         }
         if budget {
-            ready!(coop::poll_budget(cx));
+            ready!(weft_core::coop::poll_proceed(cx));
         }
         let reg = self.link.registration();
         let outcome = context::with(|t| t.poll_sleep(self.deadline, reg, cx.waker()));

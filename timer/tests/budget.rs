@@ -1,42 +1,46 @@
-//! The cooperative-budget hook (its own test binary: the hook is process-wide).
+//! Timer futures spend the task's cooperative budget ([`weft_core::coop`]).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll};
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::Poll;
 use std::time::Duration;
 
-use weft_timer::driver::{set_budget_hook, Timer};
+use weft_core::coop;
+use weft_timer::driver::Timer;
 use weft_timer::{interval, sleep, timeout};
 
-static CALLS: AtomicUsize = AtomicUsize::new(0);
-
-/// Spent on every other call, as a task whose budget runs out would be.
-fn every_other(cx: &mut Context<'_>) -> Poll<()> {
-    if CALLS.fetch_add(1, Ordering::Relaxed) % 2 == 0 {
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    } else {
-        Poll::Ready(())
-    }
+#[test]
+fn due_timer_futures_yield_when_the_budget_is_spent() {
+    Timer::new(true).block_on(async {
+        let mut due = pin!(sleep(Duration::ZERO));
+        let mut ticks = interval(Duration::from_millis(5));
+        poll_fn(|cx| {
+            coop::with_budget(Some(1), || {
+                assert!(coop::poll_proceed(cx).is_ready(), "the only unit, spent");
+                assert!(due.as_mut().poll(cx).is_pending(), "a due sleep yields");
+                assert!(ticks.poll_tick(cx).is_pending(), "a due tick yields");
+            });
+            Poll::Ready(())
+        })
+        .await;
+        // With a budget again, both are ready.
+        due.await;
+        ticks.tick().await;
+    });
 }
 
 #[test]
-fn timer_futures_consume_the_budget() {
-    set_budget_hook(every_other);
+fn a_timeouts_own_deadline_check_is_not_budgeted() {
     Timer::new(true).block_on(async {
-        let before = CALLS.load(Ordering::Relaxed);
-        sleep(Duration::from_millis(5)).await;
-        let mut iv = interval(Duration::from_millis(5));
-        iv.tick().await;
-        let used = CALLS.load(Ordering::Relaxed) - before;
-        assert!(
-            used >= 4,
-            "sleep and tick each yield once, then proceed: {used}"
-        );
-
-        // A timeout's own deadline check is not budgeted: only the inner future is.
-        let before = CALLS.load(Ordering::Relaxed);
-        let out = timeout(Duration::from_millis(5), std::future::pending::<()>()).await;
-        assert!(out.is_err());
-        assert_eq!(CALLS.load(Ordering::Relaxed), before);
+        let mut t = pin!(timeout(Duration::ZERO, std::future::pending::<()>()));
+        poll_fn(|cx| {
+            coop::with_budget(Some(1), || {
+                assert!(coop::poll_proceed(cx).is_ready());
+                // Only the inner future would be budgeted; `pending` never asks.
+                assert!(matches!(t.as_mut().poll(cx), Poll::Ready(Err(_))));
+            });
+            Poll::Ready(())
+        })
+        .await;
     });
 }

@@ -49,13 +49,14 @@ fn zero_and_past_deadlines_complete() {
 #[test]
 fn huge_durations_do_not_overflow() {
     let timer = Timer::new(true);
-    let _enter = timer.enter();
-    let mut s = sleep(Duration::MAX);
-    assert!(poll_once(&mut s).is_pending());
-    assert!(s.deadline() > Instant::now() + Duration::from_secs(86_400 * 365 * 20));
-    timer.advance_to(Instant::now() + Duration::from_secs(86_400 * 365 * 10));
-    timer.process();
-    assert!(poll_once(&mut s).is_pending());
+    timer.enter(|| {
+        let mut s = sleep(Duration::MAX);
+        assert!(poll_once(&mut s).is_pending());
+        assert!(s.deadline() > Instant::now() + Duration::from_secs(86_400 * 365 * 20));
+        timer.advance_to(Instant::now() + Duration::from_secs(86_400 * 365 * 10));
+        timer.process();
+        assert!(poll_once(&mut s).is_pending());
+    })
 }
 
 #[test]
@@ -105,48 +106,50 @@ fn reset_later_earlier_and_after_completion() {
 #[test]
 fn drop_removes_entry() {
     let timer = Timer::new(true);
-    let _enter = timer.enter();
-    let mut a = sleep(ms(10));
-    let mut b = sleep(Duration::from_secs(3600));
-    assert_eq!(timer.len(), 0, "registration happens on first poll");
-    assert!(poll_once(&mut a).is_pending());
-    assert!(poll_once(&mut b).is_pending());
-    assert!(
-        poll_once(&mut b).is_pending(),
-        "a second poll does not register twice"
-    );
-    assert_eq!(timer.len(), 2);
-    drop(b);
-    assert_eq!(timer.len(), 1);
-    drop(a);
-    assert_eq!(timer.len(), 0);
-    assert_eq!(timer.next_deadline(), None);
+    timer.enter(|| {
+        let mut a = sleep(ms(10));
+        let mut b = sleep(Duration::from_secs(3600));
+        assert_eq!(timer.len(), 0, "registration happens on first poll");
+        assert!(poll_once(&mut a).is_pending());
+        assert!(poll_once(&mut b).is_pending());
+        assert!(
+            poll_once(&mut b).is_pending(),
+            "a second poll does not register twice"
+        );
+        assert_eq!(timer.len(), 2);
+        drop(b);
+        assert_eq!(timer.len(), 1);
+        drop(a);
+        assert_eq!(timer.len(), 0);
+        assert_eq!(timer.next_deadline(), None);
+    })
 }
 
 #[test]
 fn a_million_outstanding_sleeps() {
     let n: u64 = if cfg!(miri) { 300 } else { 1_000_000 };
     let timer = Timer::new(true);
-    let _enter = timer.enter();
-    let base = Instant::now();
-    // Deadlines spread over 10 s.
-    let mut sleeps: Vec<Sleep> = (0..n)
-        .map(|i| sleep_until(base + Duration::from_micros(10 + i * 10_000_000 / n)))
-        .collect();
-    for s in &mut sleeps {
-        assert!(poll_once(s).is_pending());
-    }
-    assert_eq!(timer.len() as u64, n);
-    // Drop every other one, then the rest.
-    let mut i = 0;
-    sleeps.retain(|_| {
-        i += 1;
-        i % 2 == 0
-    });
-    assert_eq!(timer.len() as u64, n / 2);
-    drop(sleeps);
-    assert_eq!(timer.len(), 0);
-    assert_eq!(timer.next_deadline(), None);
+    timer.enter(|| {
+        let base = Instant::now();
+        // Deadlines spread over 10 s.
+        let mut sleeps: Vec<Sleep> = (0..n)
+            .map(|i| sleep_until(base + Duration::from_micros(10 + i * 10_000_000 / n)))
+            .collect();
+        for s in &mut sleeps {
+            assert!(poll_once(s).is_pending());
+        }
+        assert_eq!(timer.len() as u64, n);
+        // Drop every other one, then the rest.
+        let mut i = 0;
+        sleeps.retain(|_| {
+            i += 1;
+            i % 2 == 0
+        });
+        assert_eq!(timer.len() as u64, n / 2);
+        drop(sleeps);
+        assert_eq!(timer.len(), 0);
+        assert_eq!(timer.next_deadline(), None);
+    })
 }
 
 #[test]
@@ -159,10 +162,7 @@ fn sleep_outside_runtime_panics() {
 #[should_panic(expected = "no weft runtime (timer) is running")]
 fn polling_outside_runtime_panics() {
     let timer = Timer::new(true);
-    let mut s = {
-        let _enter = timer.enter();
-        sleep(ms(1))
-    };
+    let mut s = { timer.enter(|| sleep(ms(1))) };
     let _ = poll_once(&mut s);
 }
 
@@ -171,10 +171,11 @@ fn reregisters_under_another_timer() {
     let a = Timer::new(true);
     let b = Timer::new(true);
     let mut s = {
-        let _enter = a.enter();
-        let mut s = sleep(ms(50));
-        assert!(poll_once(&mut s).is_pending());
-        s
+        a.enter(|| {
+            let mut s = sleep(ms(50));
+            assert!(poll_once(&mut s).is_pending());
+            s
+        })
     };
     assert_eq!(a.len(), 1);
     b.block_on(async {
@@ -195,10 +196,11 @@ fn reregisters_under_another_timer() {
 fn dropped_on_another_thread_leaves_entry_to_fire() {
     let timer = Timer::new(true);
     let s = {
-        let _enter = timer.enter();
-        let mut s = sleep(ms(5));
-        assert!(poll_once(&mut s).is_pending());
-        s
+        timer.enter(|| {
+            let mut s = sleep(ms(5));
+            assert!(poll_once(&mut s).is_pending());
+            s
+        })
     };
     std::thread::spawn(move || drop(s)).join().unwrap();
     assert_eq!(timer.len(), 1);
@@ -211,10 +213,11 @@ fn dropped_on_another_thread_leaves_entry_to_fire() {
 fn dropped_outside_its_timer_context_leaves_entry() {
     let timer = Timer::new(true);
     let s = {
-        let _enter = timer.enter();
-        let mut s = sleep(ms(5));
-        assert!(poll_once(&mut s).is_pending());
-        s
+        timer.enter(|| {
+            let mut s = sleep(ms(5));
+            assert!(poll_once(&mut s).is_pending());
+            s
+        })
     };
     drop(s);
     assert_eq!(timer.len(), 1);
@@ -239,74 +242,75 @@ impl Wake for Reentrant {
 #[test]
 fn wakers_run_with_no_borrow_held() {
     let timer = Timer::new(true);
-    let _enter = timer.enter();
+    timer.enter(|| {
+        // Woken by `process`: the waker registers another sleep.
+        let first = Arc::new(Reentrant {
+            owned: Mutex::new(None),
+        });
+        let waker = Waker::from(first.clone());
+        let mut s = sleep(ms(3));
+        assert!(Pin::new(&mut s)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(waker);
+        timer.advance_to(timer.now() + ms(3));
+        assert_eq!(timer.process(), 1);
+        assert_eq!(timer.len(), 1, "the waker's own sleep");
+        assert!(first.owned.lock().unwrap().is_some());
 
-    // Woken by `process`: the waker registers another sleep.
-    let first = Arc::new(Reentrant {
-        owned: Mutex::new(None),
-    });
-    let waker = Waker::from(first.clone());
-    let mut s = sleep(ms(3));
-    assert!(Pin::new(&mut s)
-        .poll(&mut Context::from_waker(&waker))
-        .is_pending());
-    drop(waker);
-    timer.advance_to(timer.now() + ms(3));
-    assert_eq!(timer.process(), 1);
-    assert_eq!(timer.len(), 1, "the waker's own sleep");
-    assert!(first.owned.lock().unwrap().is_some());
-
-    // Dropped by a cancel: the waker's drop cancels the sleep it owns.
-    let mut inner = sleep(ms(100));
-    assert!(poll_once(&mut inner).is_pending());
-    let waker = Waker::from(Arc::new(Reentrant {
-        owned: Mutex::new(Some(inner)),
-    }));
-    let mut outer = sleep(ms(100));
-    assert!(Pin::new(&mut outer)
-        .poll(&mut Context::from_waker(&waker))
-        .is_pending());
-    drop(waker); // the entry holds the last reference now
-    assert_eq!(timer.len(), 3);
-    drop(outer);
-    assert_eq!(
-        timer.len(),
-        1,
-        "outer and, through its waker's drop, inner are gone"
-    );
-    drop(first);
-    assert_eq!(timer.len(), 0);
-    drop(s);
+        // Dropped by a cancel: the waker's drop cancels the sleep it owns.
+        let mut inner = sleep(ms(100));
+        assert!(poll_once(&mut inner).is_pending());
+        let waker = Waker::from(Arc::new(Reentrant {
+            owned: Mutex::new(Some(inner)),
+        }));
+        let mut outer = sleep(ms(100));
+        assert!(Pin::new(&mut outer)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(waker); // the entry holds the last reference now
+        assert_eq!(timer.len(), 3);
+        drop(outer);
+        assert_eq!(
+            timer.len(),
+            1,
+            "outer and, through its waker's drop, inner are gone"
+        );
+        drop(first);
+        assert_eq!(timer.len(), 0);
+        drop(s);
+    })
 }
 
 #[test]
 fn updates_the_waker_on_repoll() {
     let timer = Timer::new(true);
-    let _enter = timer.enter();
-    struct Flag(Mutex<bool>);
-    impl Wake for Flag {
-        fn wake(self: Arc<Self>) {
-            *self.0.lock().unwrap() = true;
+    timer.enter(|| {
+        struct Flag(Mutex<bool>);
+        impl Wake for Flag {
+            fn wake(self: Arc<Self>) {
+                *self.0.lock().unwrap() = true;
+            }
         }
-    }
-    let first = Arc::new(Flag(Mutex::new(false)));
-    let second = Arc::new(Flag(Mutex::new(false)));
-    let mut s = sleep(ms(1));
-    let w1 = Waker::from(first.clone());
-    let w2 = Waker::from(second.clone());
-    assert!(Pin::new(&mut s)
-        .poll(&mut Context::from_waker(&w1))
-        .is_pending());
-    assert!(Pin::new(&mut s)
-        .poll(&mut Context::from_waker(&w2))
-        .is_pending());
-    timer.advance_to(timer.now() + ms(1));
-    timer.process();
-    assert!(!*first.0.lock().unwrap());
-    assert!(*second.0.lock().unwrap());
-    assert!(Pin::new(&mut s)
-        .poll(&mut Context::from_waker(&w2))
-        .is_ready());
+        let first = Arc::new(Flag(Mutex::new(false)));
+        let second = Arc::new(Flag(Mutex::new(false)));
+        let mut s = sleep(ms(1));
+        let w1 = Waker::from(first.clone());
+        let w2 = Waker::from(second.clone());
+        assert!(Pin::new(&mut s)
+            .poll(&mut Context::from_waker(&w1))
+            .is_pending());
+        assert!(Pin::new(&mut s)
+            .poll(&mut Context::from_waker(&w2))
+            .is_pending());
+        timer.advance_to(timer.now() + ms(1));
+        timer.process();
+        assert!(!*first.0.lock().unwrap());
+        assert!(*second.0.lock().unwrap());
+        assert!(Pin::new(&mut s)
+            .poll(&mut Context::from_waker(&w2))
+            .is_ready());
+    })
 }
 
 #[test]

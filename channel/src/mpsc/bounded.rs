@@ -14,7 +14,8 @@ use super::chan::{self, Pop, RxCore};
 use super::error::{SendError, TryRecvError, TrySendError};
 use super::ring::{Reserve, Ring};
 use super::RecvFuture;
-use crate::coop::{self, ready_budget};
+use weft_core::coop;
+use weft_core::ready_budget;
 
 /// Sends into a bounded channel; clone it for more producers.
 ///
@@ -142,7 +143,7 @@ impl<T> Sender<T> {
     /// Sends `value`, waiting for room if the channel is full.
     ///
     /// Uncontended this is one CAS: no lock, no allocation. Each call first takes one unit
-    /// of the task's cooperative budget (see [`coop`](crate::coop)), so a producer whose
+    /// of the task's cooperative budget (see [`weft_core::coop`]), so a producer whose
     /// channel always has room still yields to the other tasks on its thread.
     ///
     /// # Errors
@@ -186,9 +187,8 @@ impl<T> Sender<T> {
     ///
     /// # Panics
     ///
-    /// If called on a thread that runs an async runtime (as told by the check installed with
-    /// [`coop::set_runtime_check`](crate::coop::set_runtime_check), which weft installs):
-    /// blocking would stall that runtime. Use `.await` there instead.
+    /// If called on a thread that runs a weft runtime
+    /// ([`in_runtime`](weft_core::context::in_runtime)): blocking would stall that runtime. Use `.await` there instead.
     ///
     /// # Examples
     ///
@@ -209,7 +209,7 @@ impl<T> Sender<T> {
     /// ```
     #[track_caller]
     pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
-        crate::block::block_on("blocking_send", self.send(value))
+        weft_core::block_on("blocking_send", self.send(value))
     }
 
     /// Sends `value` if there is room now.
@@ -685,9 +685,8 @@ impl<T> Receiver<T> {
     ///
     /// # Panics
     ///
-    /// If called on a thread that runs an async runtime (as told by the check installed with
-    /// [`coop::set_runtime_check`](crate::coop::set_runtime_check), which weft installs):
-    /// blocking would stall that runtime. Use `.await` there instead.
+    /// If called on a thread that runs a weft runtime
+    /// ([`in_runtime`](weft_core::context::in_runtime)): blocking would stall that runtime. Use `.await` there instead.
     ///
     /// # Examples
     ///
@@ -712,7 +711,7 @@ impl<T> Receiver<T> {
     /// ```
     #[track_caller]
     pub fn blocking_recv(&mut self) -> Option<T> {
-        crate::block::block_on("blocking_recv", self.recv())
+        weft_core::block_on("blocking_recv", self.recv())
     }
 
     /// Polls for the next message; see [`recv`](Self::recv).

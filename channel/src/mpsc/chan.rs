@@ -44,8 +44,8 @@ use std::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
 use std::sync::atomic::{Ordering::Relaxed, Ordering::Release};
 use std::task::{Context, Poll, Waker};
 
-use crate::coop::ready_budget;
-use crate::util::{Backoff, BiasedWord};
+use crate::lock_free::{Backoff, BiasedWord};
+use weft_core::ready_budget;
 
 /// Result of one attempt to take the head message.
 pub(super) enum Pop<T> {

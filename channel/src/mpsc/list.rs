@@ -22,7 +22,7 @@
 //!
 //! The state word is a [`BiasedWord`]: on the thread that created the channel, until another
 //! thread updates it, its CAS and `fetch_*`s are plain loads and stores (see
-//! `util/biased.rs`); the protocol is the same either way.
+//! `lock_free/biased.rs`); the protocol is the same either way.
 //!
 //! # Ground rules
 //!
@@ -44,8 +44,8 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering::*};
 use std::task::Waker;
 
 use super::chan::{Park, Pop, RxBits, RxCore, RxWaker};
+use crate::lock_free::{Backoff, BiasedWord};
 use crate::notify::Notify;
-use crate::util::{Backoff, BiasedWord};
 
 const RX_CLOSED: u64 = 1 << 0;
 const RX_WAITING: u64 = 1 << 1;

@@ -25,7 +25,7 @@
 //! Those CASes are on the channel's state word, which is *biased* to the thread that created
 //! the channel: there each of them is a plain load and store instead, until another thread
 //! first updates the word and revokes the bias for good (one `membarrier` call on Linux; see
-//! `util/biased.rs`). So between two tasks of one runtime a message, and a park and wake,
+//! `lock_free/biased.rs`). So between two tasks of one runtime a message, and a park and wake,
 //! cost no atomic read-modify-write (a sender that waits for room still clones its waker and
 //! runs a fence).
 //!

@@ -30,14 +30,14 @@
 //!   `released + 1`, then a load of the state to see whether senders wait for the room.
 //!   **No RMW.** The store and that load race with a sender starting to wait (it sets
 //!   `TX_WAITING`, then loads `released`): the pair is ordered by an asymmetric fence (see
-//!   `util/fence.rs`), free for the receiver and a `membarrier` call for a sender that is
+//!   `lock_free/fence.rs`), free for the receiver and a `membarrier` call for a sender that is
 //!   about to sleep, after which it grants itself (or the senders queued before it) whatever
 //!   room it finds.
 //! * `reserve` is one CAS (`taken+1`); sending through the permit is one CAS (`tail+1`).
 //!
 //! The state word is a [`BiasedWord`]: on the thread that created the channel, until another
 //! thread updates it, each of its CASes and other RMWs is a plain load and store (see
-//! `util/biased.rs`). The protocol below does not depend on which: the owner's plain update is
+//! `lock_free/biased.rs`). The protocol below does not depend on which: the owner's plain update is
 //! atomic with respect to every other thread's, as they revoke the bias before their first.
 //!
 //! # Ground rules
@@ -66,8 +66,9 @@ use std::task::{Context, Poll, Waker};
 
 use super::chan::{Park, Pop, RxBits, RxCore, RxWaker};
 use super::error::TrySendError;
+use crate::lock_free::{AsymFence, BiasedLock, BiasedWord};
 use crate::notify::Notify;
-use crate::util::{AsymFence, BiasedLock, BiasedWord, Key, WaitList, WakeList};
+use crate::waiters::{Key, WaitList, WakeList};
 
 /// The receiver is closed or dropped: sends fail. Set once.
 const RX_CLOSED: u64 = 1 << 0;
@@ -325,7 +326,7 @@ impl<T> Ring<T> {
         self.released
             .store(released.wrapping_add(1) & COUNT_MASK, Release);
         // Pairs with the heavy fence of a sender that set TX_WAITING and will then reload
-        // `released` (see `util/fence.rs`): one of us sees the other's write.
+        // `released` (see `lock_free/fence.rs`): one of us sees the other's write.
         self.fence.light();
         if self.state.load(Relaxed) & TX_WAITING != 0 {
             self.grant_slow();

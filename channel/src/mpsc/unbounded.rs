@@ -307,9 +307,8 @@ impl<T> UnboundedReceiver<T> {
     ///
     /// # Panics
     ///
-    /// If called on a thread that runs an async runtime (as told by the check installed with
-    /// [`coop::set_runtime_check`](crate::coop::set_runtime_check), which weft installs):
-    /// blocking would stall that runtime. Use `.await` there instead.
+    /// If called on a thread that runs a weft runtime
+    /// ([`in_runtime`](weft_core::context::in_runtime)): blocking would stall that runtime. Use `.await` there instead.
     ///
     /// # Examples
     ///
@@ -330,7 +329,7 @@ impl<T> UnboundedReceiver<T> {
     /// ```
     #[track_caller]
     pub fn blocking_recv(&mut self) -> Option<T> {
-        crate::block::block_on("blocking_recv", self.recv())
+        weft_core::block_on("blocking_recv", self.recv())
     }
 
     /// Polls for the next message; see [`recv`](Self::recv).

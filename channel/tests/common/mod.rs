@@ -67,16 +67,5 @@ impl OrderCheck {
 }
 
 /// Yields once to the executor (wakes itself, returns `Pending` once).
-pub async fn yield_now() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if yielded {
-            std::task::Poll::Ready(())
-        } else {
-            yielded = true;
-            cx.waker().wake_by_ref();
-            std::task::Poll::Pending
-        }
-    })
-    .await
-}
+#[allow(unused_imports)] // not every test binary yields
+pub use weft_core::yield_now;

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use crate::task::TaskSnapshot;
+use super::TaskSnapshot;
 
 fn fmt_duration(d: Option<Duration>) -> String {
     match d {

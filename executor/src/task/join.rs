@@ -1,6 +1,6 @@
-//! `JoinHandle` and `JoinError`.
+//! The user's handles on a task: [`JoinHandle`] (the `HANDLE` local reference) and
+//! [`AbortHandle`] (a unit of the atomic count).
 
-use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -8,105 +8,13 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
+use weft_core::coop;
+
+use super::error::JoinError;
+use super::harness;
 use super::raw::{self, Header};
 use super::state::flags::*;
-use super::TaskId;
-use crate::{coop, runtime};
-
-/// Why a task gave no output.
-///
-/// # Examples
-///
-/// ```
-/// let rt = weft_executor::Runtime::new();
-/// rt.block_on(async {
-///     let h = weft_executor::spawn(async { panic!("boom") });
-///     let err = h.await.unwrap_err();
-///     assert!(err.is_panic());
-///     assert_eq!(err.into_panic().downcast_ref::<&str>(), Some(&"boom"));
-/// });
-/// ```
-pub enum JoinError {
-    /// The task was cancelled before it finished.
-    Cancelled,
-    /// The task panicked; the payload is the panic's.
-    Panic(Box<dyn Any + Send + 'static>),
-}
-
-impl JoinError {
-    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
-        JoinError::Panic(payload)
-    }
-
-    /// Whether the task was cancelled.
-    pub fn is_cancelled(&self) -> bool {
-        matches!(self, JoinError::Cancelled)
-    }
-
-    /// Whether the task panicked.
-    pub fn is_panic(&self) -> bool {
-        matches!(self, JoinError::Panic(_))
-    }
-
-    /// The panic's payload, to re-raise it with `std::panic::resume_unwind`.
-    ///
-    /// # Panics
-    ///
-    /// If the task was cancelled rather than panicked.
-    #[track_caller]
-    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        match self {
-            JoinError::Panic(p) => p,
-            JoinError::Cancelled => panic!("`JoinError::into_panic` on a cancelled task"),
-        }
-    }
-
-    /// The panic's payload, or the error back if the task was cancelled.
-    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
-        match self {
-            JoinError::Panic(p) => Ok(p),
-            e => Err(e),
-        }
-    }
-}
-
-fn panic_message(p: &(dyn Any + Send)) -> Option<&str> {
-    p.downcast_ref::<&str>()
-        .copied()
-        .or_else(|| p.downcast_ref::<String>().map(String::as_str))
-}
-
-impl fmt::Debug for JoinError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            JoinError::Cancelled => f.write_str("JoinError::Cancelled"),
-            JoinError::Panic(p) => match panic_message(&**p) {
-                Some(m) => write!(f, "JoinError::Panic({m:?})"),
-                None => f.write_str("JoinError::Panic(..)"),
-            },
-        }
-    }
-}
-
-impl fmt::Display for JoinError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            JoinError::Cancelled => f.write_str("task was cancelled"),
-            JoinError::Panic(p) => match panic_message(&**p) {
-                Some(m) => write!(f, "task panicked: {m}"),
-                None => f.write_str("task panicked"),
-            },
-        }
-    }
-}
-
-impl std::error::Error for JoinError {}
-
-impl From<JoinError> for std::io::Error {
-    fn from(e: JoinError) -> std::io::Error {
-        std::io::Error::other(e.to_string())
-    }
-}
+use super::state::{TaskId, TaskState};
 
 /// An owned permission to await a task's output, or to cancel it.
 ///
@@ -161,7 +69,7 @@ impl<T> JoinHandle<T> {
     /// ```
     pub fn cancel(&self) {
         // SAFETY: the handle keeps the task alive and we are on its owner thread (`!Send`).
-        unsafe { runtime::cancel_task(self.raw) }
+        unsafe { harness::cancel(self.raw) }
     }
 
     /// tokio's name for [`cancel`](Self::cancel).
@@ -185,7 +93,7 @@ impl<T> JoinHandle<T> {
     }
 
     /// The task's current state.
-    pub fn state(&self) -> super::TaskState {
+    pub fn state(&self) -> TaskState {
         self.header().task_state()
     }
 
@@ -225,8 +133,8 @@ impl AbortHandle {
     /// Cancels the task, as [`JoinHandle::cancel`].
     pub fn cancel(&self) {
         // SAFETY: our unit keeps the header alive; `!Send` keeps us on the owner thread. If
-        // the local side is gone the task is `COMPLETE` and `cancel_task` returns at once.
-        unsafe { runtime::cancel_task(self.raw) }
+        // the local side is gone the task is `COMPLETE` and `cancel` returns at once.
+        unsafe { harness::cancel(self.raw) }
     }
 
     /// tokio's name for [`cancel`](Self::cancel).
@@ -294,16 +202,13 @@ impl<T> Future for JoinHandle<T> {
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
         let header = self.header();
-        header.clear(HANDLE);
         if header.has(PANICKED) && !header.has(OUTPUT_TAKEN) {
-            runtime::report_unobserved_panic(self.raw);
+            (header.vtable.unobserved_panic)(header.owner, header.id);
         }
         // SAFETY: owner thread; the waker of a detached handle is never used again.
         drop(unsafe { (*header.join_waker.get()).take() });
-        if !header.has(OWNED) {
-            // SAFETY: both local references are now gone; owner thread.
-            unsafe { raw::release_local(self.raw) };
-        }
+        // SAFETY: `HANDLE` is ours; owner thread (`!Send`); live until this call.
+        unsafe { harness::drop_local(self.raw, HANDLE) };
     }
 }
 

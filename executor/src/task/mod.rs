@@ -1,299 +1,190 @@
-//! Tasks: spawning, handles, ids and names.
+//! The task's room: its allocation, its state, and every transition between states.
+//!
+//! | file | part |
+//! |---|---|
+//! | `raw.rs` | here be dragons: the one heap block per task, its vtable, the reference counts |
+//! | `state.rs` | [`TaskId`], the flag word, [`TaskState`] (with its diagram), [`Priority`] |
+//! | `harness.rs` | the safe API the runtime drives: tokens for each local reference, `Completed`, the `Schedule` trait |
+//! | `waker.rs` | the `RawWaker` vtable: a wake reaches the runtime through `Schedule` |
+//! | `join.rs` | [`JoinHandle`] and [`AbortHandle`] |
+//! | `error.rs` | [`JoinError`] |
+//! | `cache.rs` | freed task blocks kept for the next spawns of their size |
+//!
+//! Every `unsafe` operation on a task header lives in these files, each argued where it is.
+//! The runtime (`runtime.rs`) holds only tokens and proofs and calls safe methods on them;
+//! it implements `Schedule`, so this module imports nothing from the runtime.
+//!
+//! # The life of a task
+//!
+//! `new_task` allocates the block and returns three tokens: the runtime's hold
+//! (`OwnedTask`, kept in its owned list), the first queue entry
+//! (`Notified`) and the user's [`JoinHandle`]. The run loop pops a
+//! `Notified`, turns it into a `Running`, polls it (a `Polled`), and ends the poll: a task that
+//! returned `Pending` waits for a wake, which makes a new `Notified`; a task that ended yields
+//! a `Completed` proof, with which the runtime takes its `OwnedTask` out
+//! of the owned list and finishes it. The memory goes when the last token (and the last waker
+//! or abort handle) is gone.
 
 pub(crate) mod cache;
+mod error;
+pub(crate) mod harness;
 mod join;
 pub(crate) mod raw;
 pub(crate) mod state;
 mod waker;
 
-use std::fmt;
 use std::future::Future;
-use std::panic::Location;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
-use std::time::Duration;
 
-pub use join::{AbortHandle, JoinError, JoinHandle};
-pub use state::{Priority, TaskState};
+pub use error::JoinError;
+pub use join::{AbortHandle, JoinHandle};
+pub use state::{Priority, TaskId, TaskState};
 
-use crate::runtime;
+use harness::{Notified, OwnedTask, Owner, Schedule};
+use state::flags::{HANDLE, NOTIFIED, OWNED};
 
-/// A task's id, unique among all tasks of the process.
-///
-/// # Examples
-///
-/// ```
-/// let rt = weft_executor::Runtime::new();
-/// rt.block_on(async {
-///     let h = weft_executor::spawn(async { weft_executor::task::id() });
-///     let id = h.id();
-///     assert_eq!(h.await.unwrap(), id);
-/// });
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TaskId(pub(crate) u64);
-
-impl TaskId {
-    /// The id as a number.
-    pub fn as_u64(self) -> u64 {
-        self.0
-    }
-}
-
-impl fmt::Display for TaskId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// Spawns `fut` as a new task on the current runtime. The future need not be `Send`.
-///
-/// # Panics
-///
-/// If no weft runtime is running on this thread.
-///
-/// # Examples
-///
-/// ```
-/// use std::rc::Rc;
-///
-/// let rt = weft_executor::Runtime::new();
-/// rt.block_on(async {
-///     let shared = Rc::new(5); // not Send, and that is fine
-///     let s = shared.clone();
-///     let h = weft_executor::spawn(async move { *s * 2 });
-///     assert_eq!(h.await.unwrap(), 10);
-/// });
-/// ```
-#[track_caller]
-pub fn spawn<F: Future + 'static>(fut: F) -> JoinHandle<F::Output> {
-    let location = Location::caller();
-    runtime::expect_current("spawn", |core| {
-        core.spawn(fut, None, Priority::Normal, location)
-    })
-}
-
-/// Runs `f` on the runtime's blocking pool and returns a handle to its result (tokio's
-/// `spawn_blocking`, asyncio's `to_thread`). A panic in `f` comes back as
-/// `JoinError::Panic`. Cancelling the handle skips `f` if it has not started; a running `f`
-/// cannot be interrupted and runs to its end.
-///
-/// # Panics
-///
-/// If no weft runtime is running on this thread.
-///
-/// # Examples
-///
-/// ```
-/// let rt = weft_executor::Runtime::new();
-/// rt.block_on(async {
-///     let h = weft_executor::task::spawn_blocking(|| std::thread::current().name().map(String::from));
-///     assert_eq!(h.await.unwrap().as_deref(), Some("weft-blocking"));
-/// });
-/// ```
-#[track_caller]
-pub fn spawn_blocking<F, T>(f: F) -> JoinHandle<T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    let location = Location::caller();
-    runtime::expect_current("spawn_blocking", |core| core.spawn_blocking(f, location))
-}
-
-/// The id of the task being polled.
-///
-/// # Panics
-///
-/// Outside a task (see [`try_id`]).
-#[track_caller]
-pub fn id() -> TaskId {
-    try_id().expect("weft::task::id() called outside a task")
-}
-
-/// The id of the task being polled, or `None` outside a task.
-pub fn try_id() -> Option<TaskId> {
-    runtime::with_current(|core| core.current_task().map(|t| core.task_id(t))).flatten()
-}
-
-/// The name of the task being polled, if it has one (see [`Builder::name`]).
-///
-/// # Examples
-///
-/// ```
-/// let rt = weft_executor::Runtime::new();
-/// rt.block_on(async {
-///     let h = weft_executor::task::Builder::new()
-///         .name("worker-1")
-///         .spawn(async { weft_executor::task::name() });
-///     assert_eq!(h.await.unwrap().as_deref(), Some("worker-1"));
-/// });
-/// ```
-pub fn name() -> Option<Arc<str>> {
-    runtime::with_current(|core| core.current_task().and_then(|t| core.task_name(t))).flatten()
-}
-
-/// Options for a task: name, priority.
-///
-/// # Examples
-///
-/// ```
-/// use weft_executor::task::{Builder, Priority};
-///
-/// let rt = weft_executor::Runtime::new();
-/// rt.block_on(async {
-///     let h = Builder::new().name("io").priority(Priority::High).spawn(async { 1 });
-///     assert_eq!(h.await.unwrap(), 1);
-/// });
-/// ```
-#[derive(Clone, Debug, Default)]
-#[must_use = "a Builder does nothing until .spawn() is called"]
-pub struct Builder {
-    name: Option<Arc<str>>,
+/// Allocates a task running `fut` for the runtime `owner` (scheduler `S`), in state `Created`:
+/// returns the runtime's hold on it, its first run-queue entry and the user's handle.
+pub(crate) fn new_task<F: Future + 'static, S: Schedule>(
+    fut: F,
+    owner: &Owner,
+    id: TaskId,
     priority: Priority,
-}
-
-impl Builder {
-    /// A builder with no name and normal priority.
-    pub fn new() -> Builder {
-        Builder::default()
-    }
-
-    /// Names the task (shown in the task dump and by [`name`]).
-    pub fn name(mut self, name: impl Into<Arc<str>>) -> Builder {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Sets the task's priority.
-    pub fn priority(mut self, priority: Priority) -> Builder {
-        self.priority = priority;
-        self
-    }
-
-    /// Spawns `fut` with these options on the current runtime.
-    ///
-    /// # Panics
-    ///
-    /// If no weft runtime is running on this thread.
-    #[track_caller]
-    pub fn spawn<F: Future + 'static>(self, fut: F) -> JoinHandle<F::Output> {
-        let location = Location::caller();
-        runtime::expect_current("spawn", |core| {
-            core.spawn(fut, self.name, self.priority, location)
-        })
+    blocks: &mut cache::BlockCache,
+) -> (OwnedTask, Notified, JoinHandle<F::Output>) {
+    let raw = raw::allocate::<F, S>(
+        fut,
+        owner.id(),
+        id.as_u64(),
+        priority as u8,
+        OWNED | NOTIFIED | HANDLE,
+        TaskState::Created,
+        blocks,
+    );
+    // SAFETY: just allocated for `owner` (we are on its thread: `&Owner` proves it) with
+    // exactly these three flags set, one for each token, and output type `F::Output`.
+    unsafe {
+        (
+            OwnedTask::new(raw),
+            Notified::new(raw),
+            JoinHandle::new(raw),
+        )
     }
 }
 
-/// Yields once: the task goes to the back of the run queue (asyncio's `sleep(0)`).
-///
-/// # Examples
-///
-/// ```
-/// let rt = weft_executor::Runtime::new();
-/// rt.block_on(async {
-///     weft_executor::yield_now().await;
-/// });
-/// ```
-pub fn yield_now() -> YieldNow {
-    YieldNow { yielded: false }
-}
+#[cfg(test)]
+mod tests {
+    use super::raw::Header;
+    use std::sync::atomic::Ordering;
+    use std::task::{Poll, Waker};
 
-/// Future returned by [`yield_now`].
-#[derive(Debug)]
-#[must_use = "futures do nothing unless awaited"]
-pub struct YieldNow {
-    yielded: bool,
-}
+    /// The task's `refs`, read through the data pointer of one of its wakers.
+    fn refs_of(waker: &Waker) -> usize {
+        // SAFETY: a weft task waker's data pointer is its live header (the waker keeps it).
+        unsafe { &*waker.data().cast::<Header>() }
+            .refs
+            .load(Ordering::SeqCst)
+    }
 
-impl Future for YieldNow {
-    type Output = ();
+    #[test]
+    fn wakers_cloned_and_woken_on_the_owner_thread_use_the_bank() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        // Task A parks with a clone of its waker in `slot`; task B wakes it by value. The
+        // first clone takes a new unit; from then on each wake banks the unit and the next
+        // clone takes it back, so `refs` stays at the local unit plus one.
+        let rt = crate::Runtime::new();
+        let slot: Rc<RefCell<Option<Waker>>> = Rc::default();
+        let rounds = 50;
+        let seen = rt.block_on({
+            let slot = slot.clone();
+            async move {
+                let a = crate::spawn({
+                    let slot = slot.clone();
+                    let mut left = rounds;
+                    let mut seen = Vec::new();
+                    std::future::poll_fn(move |cx| {
+                        seen.push(refs_of(cx.waker()));
+                        if left == 0 {
+                            return Poll::Ready(std::mem::take(&mut seen));
+                        }
+                        left -= 1;
+                        *slot.borrow_mut() = Some(cx.waker().clone());
+                        Poll::Pending
+                    })
+                });
+                let b = crate::spawn(async move {
+                    for _ in 0..rounds {
+                        while slot.borrow().is_none() {
+                            crate::yield_now().await;
+                        }
+                        let waker = slot.borrow_mut().take();
+                        waker.unwrap().wake();
+                    }
+                });
+                b.await.unwrap();
+                a.await.unwrap()
+            }
+        });
+        // First poll: the local unit alone; after each wake: that plus the banked unit.
+        assert_eq!(seen[0], 1);
+        assert!(seen[1..].iter().all(|&r| r == 2), "{seen:?}");
+    }
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.yielded {
-            return Poll::Ready(());
+    #[test]
+    fn banked_units_are_given_back_when_a_waker_outlives_the_task() {
+        // A waker made from a banked unit outlives its task on another thread: the local
+        // side gives its units back when the task ends, and the thread's drop frees the
+        // block (Miri checks that nothing leaks or is freed twice).
+        let rt = crate::Runtime::new();
+        let (tx, rx) = std::sync::mpsc::channel::<Waker>();
+        let keeper = std::thread::spawn(move || {
+            let w = rx.recv().unwrap();
+            let _second = rx.recv().unwrap();
+            drop(w);
+        });
+        rt.block_on(async move {
+            let mut polls = 0;
+            let task = crate::spawn(std::future::poll_fn(move |cx| {
+                polls += 1;
+                if polls == 1 {
+                    // Bank a unit: clone and wake by value, on this thread.
+                    let clone = cx.waker().clone();
+                    clone.wake();
+                    return Poll::Pending;
+                }
+                // Send two wakers away (the first from the bank), then finish.
+                tx.send(cx.waker().clone()).unwrap();
+                tx.send(cx.waker().clone()).unwrap();
+                Poll::Ready(())
+            }));
+            task.await.unwrap();
+        });
+        drop(rt);
+        keeper.join().unwrap();
+    }
+
+    #[test]
+    fn task_blocks_are_reused_by_the_next_spawn_of_their_size() {
+        // A task that ended on its runtime's thread leaves its block in the runtime's cache:
+        // the next task of the same size gets the same block.
+        fn addr(w: &Waker) -> usize {
+            w.data() as usize
         }
-        self.yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
+        let rt = crate::Runtime::new();
+        rt.block_on(async {
+            let first = crate::spawn(std::future::poll_fn(|cx| Poll::Ready(addr(cx.waker()))));
+            let a = first.await.unwrap();
+            let second = crate::spawn(std::future::poll_fn(|cx| Poll::Ready(addr(cx.waker()))));
+            assert_eq!(second.await.unwrap(), a);
+        });
     }
-}
 
-/// What the runtime knows about one live task (asyncio's `all_tasks`, a row of the task dump).
-#[derive(Clone, Debug)]
-pub struct TaskSnapshot {
-    /// The task's id.
-    pub id: TaskId,
-    /// Its name, if it was given one.
-    pub name: Option<Arc<str>>,
-    /// Where it is in its life.
-    pub state: TaskState,
-    /// Its priority.
-    pub priority: Priority,
-    /// Where it was spawned.
-    pub location: &'static Location<'static>,
-    /// How many times it was polled.
-    pub polls: u64,
-    /// Total time spent in its polls (`None` unless the runtime is in debug mode).
-    pub poll_time: Option<Duration>,
-    /// Time since it was last woken (`None` unless debug mode, or a sampled wake with metrics
-    /// on, stamped it).
-    pub since_wake: Option<Duration>,
-}
-
-/// A snapshot of every unfinished task of the current runtime, in spawn-slot order.
-///
-/// # Panics
-///
-/// If no weft runtime is running on this thread.
-///
-/// # Examples
-///
-/// ```
-/// use weft_executor::task::{self, TaskState};
-///
-/// let rt = weft_executor::Runtime::new();
-/// rt.block_on(async {
-///     let h = task::Builder::new().name("idle").spawn(std::future::pending::<()>());
-///     weft_executor::yield_now().await;
-///     let tasks = task::all_tasks();
-///     assert_eq!(tasks.len(), 1);
-///     assert_eq!(tasks[0].name.as_deref(), Some("idle"));
-///     assert_eq!(tasks[0].state, TaskState::Suspended);
-///     h.cancel();
-/// });
-/// ```
-#[track_caller]
-pub fn all_tasks() -> Vec<TaskSnapshot> {
-    runtime::expect_current("all_tasks", |core| core.snapshot())
-}
-
-/// The task dump of the current runtime: a readable table of every live task (id, name,
-/// state, polls, poll time, time since the last wake, spawn location).
-///
-/// # Panics
-///
-/// If no weft runtime is running on this thread.
-///
-/// # Examples
-///
-/// ```
-/// let rt = weft_executor::Runtime::new();
-/// rt.block_on(async {
-///     let h = weft_executor::task::Builder::new()
-///         .name("sleeper")
-///         .spawn(std::future::pending::<()>());
-///     weft_executor::yield_now().await;
-///     let dump = weft_executor::task::dump();
-///     assert!(dump.contains("sleeper"));
-///     assert!(dump.contains("suspended"));
-///     h.cancel();
-/// });
-/// ```
-#[track_caller]
-pub fn dump() -> String {
-    runtime::expect_current("dump", |core| {
-        crate::observe::dump::render(&core.snapshot())
-    })
+    #[test]
+    fn header_is_at_most_64_bytes() {
+        assert!(
+            std::mem::size_of::<Header>() <= 64,
+            "header is {} bytes",
+            std::mem::size_of::<Header>()
+        );
+    }
 }

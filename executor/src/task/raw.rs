@@ -1,24 +1,26 @@
-//! Here be dragons: the task allocation, its vtable, and its reference counts.
+//! Here be dragons: the task allocation, its vtable, and its reference counts. Only the
+//! harness (`harness.rs`), the waker (`waker.rs`) and the handles (`join.rs`) call in here.
 //!
 //! # Layout
 //!
-//! One heap block per task: `TaskCell<F, T> { header: Header, stage: Stage<F, T> }`,
-//! `#[repr(C)]` so that a pointer to the cell is a pointer to its header. The executor, the
-//! wakers and the `JoinHandle` all hold a `NonNull<Header>` and reach the typed parts through
-//! the vtable.
+//! One heap block per task: `TaskCell<F> { header: Header, stage: Stage<F> }`, `#[repr(C)]`
+//! so that a pointer to the cell is a pointer to its header. Everything that holds a task
+//! holds a `NonNull<Header>` and reaches the typed parts through the vtable.
 //!
 //! # Ground rules
 //!
 //! * Everything in the header except `refs` is read and written **only on the owner thread**
-//!   (the thread whose runtime has id `header.owner`). The immutable fields (`owner`, `vtable`,
-//!   `id`) may be read anywhere.
+//!   (the thread of the runtime whose id is `header.owner`). The immutable fields (`owner`,
+//!   `vtable`, `id`, `priority`) may be read anywhere.
 //! * `refs` (atomic) counts the references that may travel between threads: every `Waker`,
-//!   every entry of the runtime's remote queue, plus **one** for the local side while the local
-//!   side holds the task at all.
-//! * The local side is two flags (`HANDLE`, `OWNED`, see `state.rs`): the `JoinHandle` (which
-//!   is `!Send`) and the runtime. When both are clear the owner thread drops the stage (future
-//!   or output) and the join waker, then gives up the local side's unit of `refs`. So a thread
-//!   that sees `refs` reach zero only frees memory: it never runs `F`'s or `T`'s drop.
+//!   every `AbortHandle`, every entry of a remote queue, plus **one** for the *local side*
+//!   while the local side holds the task at all.
+//! * The local side is four flags (see `state.rs`), each held by exactly one token of the
+//!   harness: `HANDLE` (the `JoinHandle`), `OWNED` (the runtime's owned list), `NOTIFIED`
+//!   (the run queue) and `RUNNING` (the poll in progress). When the last of them is cleared
+//!   the owner thread drops the stage (future or output) and the join waker, then gives up
+//!   the local side's unit of `refs` ([`release_local`]). So a thread that sees `refs` reach
+//!   zero only frees memory: it never runs `F`'s or its output's drop.
 //! * The bank: on the owner thread, while the local side holds the task, a waker that goes
 //!   away (woken by value, or dropped) leaves its unit of `refs` with the local side instead
 //!   of decrementing `refs`, and the next waker cloned there takes a banked unit instead of
@@ -29,6 +31,10 @@
 //! * `refs == 1 + banked` seen on the owner thread while the local side still holds its unit
 //!   means no waker exists anywhere, and none can appear (only a poll on this thread makes
 //!   one), so the block is freed without a read-modify-write.
+//! * A block whose last reference goes on the owner thread, while its runtime runs there, is
+//!   kept in the runtime's block cache (`cache.rs`) for the next spawn of its size; blocks are
+//!   allocated with the cache's layout for their size, so either way they are freed with the
+//!   layout they were allocated with.
 
 use std::alloc::{self, Layout};
 use std::any::Any;
@@ -39,17 +45,17 @@ use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::sync::atomic::{self, AtomicUsize, Ordering};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use super::cache::{block_layout, BlockCache};
-use super::state::flags::*;
+use super::error::JoinError;
+use super::state::flags::{BANK_FULL, BANK_ONE, LOCAL, OUTPUT_TAKEN};
 use super::state::TaskState;
-use super::waker;
-use super::JoinError;
 
 /// The fixed part at the start of every task allocation. At most 64 bytes (tested).
 pub(crate) struct Header {
-    /// Cross-thread references: wakers, remote-queue entries, +1 for the local side.
+    /// Cross-thread references: wakers, abort handles, remote-queue entries, +1 for the local
+    /// side.
     pub(crate) refs: AtomicUsize,
     /// Typed operations on the rest of the block.
     pub(crate) vtable: &'static Vtable,
@@ -59,33 +65,46 @@ pub(crate) struct Header {
     pub(crate) id: u64,
     /// The waker of whoever awaits the `JoinHandle`. Owner thread only.
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
-    /// Index of the task's slot in the runtime's owned list, `NO_SLOT` once removed.
+    /// Index of the task's entry in the runtime's owned list, `NO_SLOT` once it has left it.
+    /// Owner thread only.
     pub(crate) slot: Cell<u32>,
     /// `state::flags`. Owner thread only.
     pub(crate) flags: Cell<u16>,
     /// `TaskState as u8`. Owner thread only.
     pub(crate) state: Cell<u8>,
-    /// `Priority as u8`. Set at spawn.
+    /// `Priority as u8`. Set at spawn, never changed.
     pub(crate) priority: u8,
     /// Polls so far. Owner thread only.
     pub(crate) polls: Cell<u64>,
 }
 
+/// `Header::slot` of a task that is not (or no longer) in its runtime's owned list.
 pub(crate) const NO_SLOT: u32 = u32::MAX;
 
-/// The typed half of a task, reached through `Header::vtable`.
+/// The typed half of a task, reached through `Header::vtable`. Every function takes a live
+/// task and must be called on its owner thread, unless it says otherwise.
 pub(crate) struct Vtable {
     /// Polls the future (if still there) and stores its output, or the panic it raised as
-    /// `JoinError::Panic`.
+    /// `JoinError::Panic`. The task must not be polled already (no re-entry).
     pub(crate) poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> PollOutcome,
     /// Drops the future (if still there) and stores `JoinError::Cancelled`, or the panic that
-    /// the drop raised (then returns `true`).
+    /// the drop raised (then returns `true`). The task must not be in a poll.
     pub(crate) cancel: unsafe fn(NonNull<Header>) -> bool,
-    /// Moves the stored result into `*out`, which is a `Option<Result<T, JoinError>>`.
+    /// Moves the stored result into `*out`, which must be an
+    /// `Option<Result<F::Output, JoinError>>`.
     pub(crate) take_output: unsafe fn(NonNull<Header>, *mut ()),
-    /// Drops whatever the stage holds. Owner thread only.
+    /// Drops whatever the stage holds.
     pub(crate) drop_stage: unsafe fn(NonNull<Header>),
-    /// The layout the whole block was allocated with (see `cache::block_layout`), to free it
+    /// The runtime's side of a cancellation made through a handle (see `harness.rs`).
+    pub(crate) cancelled_by_handle: unsafe fn(NonNull<Header>),
+    /// Tells the owner's runtime (debug mode) that a panic went unobserved. Any thread.
+    pub(crate) unobserved_panic: fn(owner: u64, task: u64),
+    /// The waker vtable of the task's scheduler (`waker.rs`).
+    pub(crate) waker: &'static RawWakerVTable,
+    /// Frees a block on its owner's thread: into its runtime's block cache if that runtime
+    /// runs here, else back to the allocator (`cache.rs`).
+    pub(crate) free_local: unsafe fn(owner: u64, NonNull<u8>, Layout),
+    /// The layout the whole block was allocated with (`cache::block_layout`), to free it
     /// from any thread.
     pub(crate) layout: Layout,
 }
@@ -132,17 +151,33 @@ impl Header {
     }
 }
 
-/// Allocates a task running `future`, in a block from `blocks` (a cached one if there is one
-/// of its size). The returned pointer carries the local side's unit of `refs`; `flags` start
-/// as `OWNED | HANDLE`.
-pub(crate) fn allocate<F: Future + 'static>(
+/// What a task's vtable takes from its scheduler. Implemented for every scheduler (in
+/// `waker.rs`); a trait with constants, so that the whole vtable is one `const` per (future
+/// type, scheduler) pair, built at compile time.
+pub(crate) trait SchedulerVtable: 'static {
+    /// See [`Vtable::cancelled_by_handle`].
+    const CANCELLED_BY_HANDLE: unsafe fn(NonNull<Header>);
+    /// See [`Vtable::unobserved_panic`].
+    const UNOBSERVED_PANIC: fn(owner: u64, task: u64);
+    /// See [`Vtable::waker`].
+    const WAKER: &'static RawWakerVTable;
+    /// See [`Vtable::free_local`].
+    const FREE_LOCAL: unsafe fn(owner: u64, NonNull<u8>, Layout);
+}
+
+/// Allocates a task running `future` under scheduler `S`, with the given flags and state, in
+/// a block from `blocks` (a cached one if there is one of its size). The returned pointer
+/// carries the local side's unit of `refs`.
+pub(crate) fn allocate<F: Future + 'static, S: SchedulerVtable>(
     future: F,
     owner: u64,
     id: u64,
     priority: u8,
+    flags: u16,
+    state: TaskState,
     blocks: &mut BlockCache,
 ) -> NonNull<Header> {
-    let vtable = vtable::<F>();
+    let vtable = vtable::<F, S>();
     let block = blocks.allocate(vtable.layout).cast::<TaskCell<F>>();
     let cell = TaskCell {
         header: Header {
@@ -152,8 +187,8 @@ pub(crate) fn allocate<F: Future + 'static>(
             id,
             join_waker: UnsafeCell::new(None),
             slot: Cell::new(NO_SLOT),
-            flags: Cell::new(OWNED | HANDLE),
-            state: Cell::new(TaskState::Created as u8),
+            flags: Cell::new(flags),
+            state: Cell::new(state as u8),
             priority,
             polls: Cell::new(0),
         },
@@ -167,18 +202,22 @@ pub(crate) fn allocate<F: Future + 'static>(
     block.cast::<Header>()
 }
 
-fn vtable<F: Future + 'static>() -> &'static Vtable {
-    struct Gen<F>(F);
-    impl<F: Future + 'static> Gen<F> {
+fn vtable<F: Future + 'static, S: SchedulerVtable>() -> &'static Vtable {
+    struct Gen<F, S>(F, S);
+    impl<F: Future + 'static, S: SchedulerVtable> Gen<F, S> {
         const VTABLE: Vtable = Vtable {
             poll: poll::<F>,
             cancel: cancel::<F>,
             take_output: take_output::<F>,
             drop_stage: drop_stage::<F>,
+            cancelled_by_handle: S::CANCELLED_BY_HANDLE,
+            unobserved_panic: S::UNOBSERVED_PANIC,
+            waker: S::WAKER,
+            free_local: S::FREE_LOCAL,
             layout: block_layout(Layout::new::<TaskCell<F>>()),
         };
     }
-    &Gen::<F>::VTABLE
+    &Gen::<F, S>::VTABLE
 }
 
 /// # Safety
@@ -202,8 +241,8 @@ fn replace_stage<F: Future>(
 }
 
 unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> PollOutcome {
-    // SAFETY: called by the executor on the owner thread for a live task it holds (OWNED),
-    // with no other borrow of the stage alive.
+    // SAFETY: the vtable contract: a live task of ours, on the owner thread, not in a poll
+    // already, so no other borrow of the stage is alive.
     let stage = unsafe { stage::<F>(ptr) };
     let Stage::Running(fut) = stage else {
         return PollOutcome::Complete;
@@ -232,8 +271,8 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> PollOut
 }
 
 unsafe fn cancel<F: Future>(ptr: NonNull<Header>) -> bool {
-    // SAFETY: as for `poll`: owner thread, the executor or a `JoinHandle` holds the task, and
-    // the task is not being polled (the caller checked `RUNNING`).
+    // SAFETY: the vtable contract: a live task of ours, on the owner thread, not in a poll, so
+    // no other borrow of the stage is alive.
     let stage = unsafe { stage::<F>(ptr) };
     if !matches!(stage, Stage::Running(_)) {
         return false;
@@ -247,7 +286,8 @@ unsafe fn cancel<F: Future>(ptr: NonNull<Header>) -> bool {
 }
 
 unsafe fn take_output<F: Future>(ptr: NonNull<Header>, out: *mut ()) {
-    // SAFETY: the `JoinHandle<F::Output>` calls this on the owner thread after `COMPLETE`.
+    // SAFETY: the vtable contract: a live task of ours, on the owner thread; the handle calls
+    // this outside any poll of the task.
     let stage = unsafe { stage::<F>(ptr) };
     if let Stage::Finished(result) = std::mem::replace(stage, Stage::Consumed) {
         // SAFETY: `out` points to an `Option<Result<F::Output, JoinError>>` owned by the
@@ -257,7 +297,8 @@ unsafe fn take_output<F: Future>(ptr: NonNull<Header>, out: *mut ()) {
 }
 
 unsafe fn drop_stage<F: Future>(ptr: NonNull<Header>) {
-    // SAFETY: owner thread, called once the local side releases the task.
+    // SAFETY: the vtable contract: a live task of ours, on the owner thread, released by the
+    // local side, so nothing else borrows the stage.
     let stage = unsafe { stage::<F>(ptr) };
     // A panic from dropping an output nobody took is swallowed: there is nobody to give it to.
     let _ = replace_stage(stage, Stage::Consumed);
@@ -266,14 +307,60 @@ unsafe fn drop_stage<F: Future>(ptr: NonNull<Header>) {
 /// Polls the task with a waker borrowed from the task itself (no reference-count traffic).
 ///
 /// # Safety
-/// Owner thread; the runtime holds the task (`OWNED`); it is not `COMPLETE`.
+/// Owner thread; the caller holds a local reference (`RUNNING`); the task is not complete and
+/// not in a poll already.
 pub(crate) unsafe fn poll_task(ptr: NonNull<Header>) -> PollOutcome {
-    // SAFETY: the waker is never dropped (ManuallyDrop), so it takes no reference; the task
-    // outlives the poll because the runtime holds it. Clones made from it take their own.
-    let waker = ManuallyDrop::new(unsafe { waker::borrowed(ptr) });
+    // SAFETY: the caller holds a local reference, so the header is live.
+    let vtable = unsafe { ptr.as_ref() }.vtable;
+    // SAFETY: the waker functions uphold the `RawWaker` contract for a header pointer. This
+    // waker is never dropped (`ManuallyDrop`), so it takes no reference of its own; the task
+    // outlives the poll because the caller holds it. Clones made from it take their own.
+    let waker = ManuallyDrop::new(unsafe {
+        Waker::from_raw(RawWaker::new(ptr.as_ptr() as *const (), vtable.waker))
+    });
     let mut cx = Context::from_waker(&waker);
     // SAFETY: forwarded from the caller.
-    unsafe { (ptr.as_ref().vtable.poll)(ptr, &mut cx) }
+    unsafe { (vtable.poll)(ptr, &mut cx) }
+}
+
+/// Called on the owner thread when the last local reference is gone: drops the stage and
+/// the join waker, then gives up the local side's unit of `refs` and the banked ones.
+///
+/// # Safety
+/// Owner thread; the caller just cleared the last local flag; `ptr` is live.
+pub(crate) unsafe fn release_local(ptr: NonNull<Header>) {
+    // SAFETY: the caller guarantees the task is live and ours.
+    let header = unsafe { ptr.as_ref() };
+    // A taken output left the stage `Consumed`: nothing to drop (and no call to make).
+    if !header.has(OUTPUT_TAKEN) {
+        // SAFETY: owner thread, and no local token is left, so nobody else holds the stage.
+        unsafe { (header.vtable.drop_stage)(ptr) };
+    }
+    // SAFETY: owner thread; the join waker is only touched on this thread.
+    drop(unsafe { (*header.join_waker.get()).take() });
+    // Nothing is banked after this: `bank` refuses once no local flag is left.
+    let flags = header.flags.get();
+    header.flags.set(flags & !BANK_FULL);
+    let ours = 1 + usize::from((flags & BANK_FULL) / BANK_ONE);
+    // Acquire: pairs with the Release decrement of wakers dropped on other threads, so their
+    // last uses of the block happen before we free it.
+    if header.refs.load(Ordering::Acquire) == ours {
+        // SAFETY: only the local side's units are left, and no waker can be created any more
+        // (no poll can happen without a local token), so nobody else can reach the block.
+        // Owner thread.
+        unsafe { dealloc_local(ptr) };
+        return;
+    }
+    // SAFETY: the block is live until our units are given back.
+    let old = unsafe { ptr.as_ref() }
+        .refs
+        .fetch_sub(ours, Ordering::Release);
+    if old == ours {
+        atomic::fence(Ordering::Acquire);
+        // SAFETY: those were the last units; every other user's accesses happen-before the
+        // fence. Owner thread.
+        unsafe { dealloc_local(ptr) };
+    }
 }
 
 /// Keeps a waker's unit of `refs` in the local side's bank instead of giving it back. Returns
@@ -288,7 +375,7 @@ pub(crate) unsafe fn bank(ptr: NonNull<Header>) -> bool {
     // SAFETY: live, and the owner thread (which alone touches `flags`).
     let header = unsafe { ptr.as_ref() };
     let flags = header.flags.get();
-    if flags & (OWNED | HANDLE) == 0 || flags & BANK_FULL == BANK_FULL {
+    if flags & LOCAL == 0 || flags & BANK_FULL == BANK_FULL {
         return false;
     }
     header.flags.set(flags + BANK_ONE);
@@ -312,50 +399,11 @@ pub(crate) unsafe fn unbank(ptr: NonNull<Header>) -> bool {
     true
 }
 
-/// Called on the owner thread when both local references (`HANDLE`, `OWNED`) are gone:
-/// drops the stage and the join waker, then gives up the local side's unit of `refs` and the
-/// banked ones.
+/// Takes one more cross-thread reference (a waker clone, a remote-queue entry, an abort
+/// handle).
 ///
 /// # Safety
-/// Owner thread; `HANDLE` and `OWNED` were both just cleared by the caller; `ptr` is live.
-pub(crate) unsafe fn release_local(ptr: NonNull<Header>) {
-    // SAFETY: the caller guarantees the task is live and ours.
-    let header = unsafe { ptr.as_ref() };
-    // A taken output left the stage `Consumed`: nothing to drop (and no call to make).
-    if !header.has(OUTPUT_TAKEN) {
-        // SAFETY: owner thread, nobody else holds the stage.
-        unsafe { (header.vtable.drop_stage)(ptr) };
-    }
-    // SAFETY: owner thread; the join waker is only touched on this thread.
-    drop(unsafe { (*header.join_waker.get()).take() });
-    // Nothing is banked after this: `bank` refuses once `OWNED` and `HANDLE` are clear.
-    let flags = header.flags.get();
-    header.flags.set(flags & !BANK_FULL);
-    let ours = 1 + usize::from((flags & BANK_FULL) / BANK_ONE);
-    // Acquire: pairs with the Release decrement of wakers dropped on other threads, so their
-    // last uses of the block happen before we free it.
-    if header.refs.load(Ordering::Acquire) == ours {
-        // SAFETY: only the local side's units are left, and no waker can be created any more
-        // (the future is gone), so nobody else can reach the block. Owner thread.
-        unsafe { dealloc_local(ptr) };
-        return;
-    }
-    // SAFETY: the block is live until our units are given back.
-    let old = unsafe { ptr.as_ref() }
-        .refs
-        .fetch_sub(ours, Ordering::Release);
-    if old == ours {
-        atomic::fence(Ordering::Acquire);
-        // SAFETY: those were the last units; every other user's accesses happen-before the
-        // fence. Owner thread.
-        unsafe { dealloc_local(ptr) };
-    }
-}
-
-/// Takes one more cross-thread reference (a waker clone, a remote-queue entry).
-///
-/// # Safety
-/// `ptr` is live and the caller holds a reference to it.
+/// `ptr` is live and the caller holds a reference to it (local or cross-thread).
 #[inline]
 pub(crate) unsafe fn inc_ref(ptr: NonNull<Header>) {
     // SAFETY: the caller holds a reference, so the block is live.
@@ -382,23 +430,16 @@ pub(crate) unsafe fn drop_ref(ptr: NonNull<Header>) {
     }
 }
 
-/// Frees the block on its owner thread: into the running runtime's block cache if there is
-/// one, else back to the allocator.
+/// Frees the block on its owner thread: into the owner runtime's block cache if it runs here.
 ///
 /// # Safety
 /// As for [`dealloc`], and we are on the task's owner thread.
 unsafe fn dealloc_local(ptr: NonNull<Header>) {
-    // SAFETY: live until now, by the caller's guarantee.
-    let layout = unsafe { ptr.as_ref() }.vtable.layout;
-    let cached = crate::runtime::with_current(|core| {
-        // SAFETY: forwarded: the block is unused, holds nothing to drop, and was allocated
-        // with `layout` (any runtime's cache may keep it: it is plain heap memory).
-        unsafe { core.free_block(ptr.cast(), layout) }
-    });
-    if cached.is_none() {
-        // SAFETY: forwarded.
-        unsafe { dealloc(ptr) };
-    }
+    // SAFETY: live until now, by the caller's guarantee; `owner` and `vtable` are immutable.
+    let (owner, vtable) = unsafe { (ptr.as_ref().owner, ptr.as_ref().vtable) };
+    // SAFETY: forwarded: the block is unused, holds nothing to drop, and was allocated with
+    // `vtable.layout`.
+    unsafe { (vtable.free_local)(owner, ptr.cast(), vtable.layout) };
 }
 
 /// # Safety
@@ -410,123 +451,4 @@ unsafe fn dealloc(ptr: NonNull<Header>) {
     // plain data. `Stage::Consumed` needs no drop. The block was allocated with this layout
     // (by `BlockCache::allocate`).
     unsafe { alloc::dealloc(ptr.as_ptr().cast::<u8>(), layout) };
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn header_is_at_most_64_bytes() {
-        assert!(
-            std::mem::size_of::<Header>() <= 64,
-            "header is {} bytes",
-            std::mem::size_of::<Header>()
-        );
-    }
-
-    #[test]
-    fn one_block_holds_header_future_and_output() {
-        // A future of 100 bytes with a u64 output: the block is the header plus the larger
-        // of the two (plus the stage tag), nothing else.
-        struct Big([u8; 100]);
-        impl Future for Big {
-            type Output = u64;
-            fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<u64> {
-                Poll::Ready(self.0[0] as u64)
-            }
-        }
-        let layout = vtable::<Big>().layout;
-        assert!(layout.size() <= std::mem::size_of::<Header>() + 100 + 32);
-    }
-
-    /// The task's `refs`, read through the data pointer of one of its wakers.
-    fn refs_of(waker: &Waker) -> usize {
-        // SAFETY: a weft task waker's data pointer is its live header (the waker keeps it).
-        unsafe { &*waker.data().cast::<Header>() }
-            .refs
-            .load(Ordering::SeqCst)
-    }
-
-    #[test]
-    fn wakers_cloned_and_woken_on_the_owner_thread_use_the_bank() {
-        use std::cell::RefCell;
-        use std::rc::Rc;
-        // Task A parks with a clone of its waker in `slot`; task B wakes it by value. The
-        // first clone takes a new unit; from then on each wake banks the unit and the next
-        // clone takes it back, so `refs` stays at the local unit plus one.
-        let rt = crate::Runtime::new();
-        let slot: Rc<RefCell<Option<Waker>>> = Rc::default();
-        let rounds = 50;
-        let seen = rt.block_on({
-            let slot = slot.clone();
-            async move {
-                let a = crate::spawn({
-                    let slot = slot.clone();
-                    let mut left = rounds;
-                    let mut seen = Vec::new();
-                    std::future::poll_fn(move |cx| {
-                        seen.push(refs_of(cx.waker()));
-                        if left == 0 {
-                            return Poll::Ready(std::mem::take(&mut seen));
-                        }
-                        left -= 1;
-                        *slot.borrow_mut() = Some(cx.waker().clone());
-                        Poll::Pending
-                    })
-                });
-                let b = crate::spawn(async move {
-                    for _ in 0..rounds {
-                        while slot.borrow().is_none() {
-                            crate::yield_now().await;
-                        }
-                        let waker = slot.borrow_mut().take();
-                        waker.unwrap().wake();
-                    }
-                });
-                b.await.unwrap();
-                a.await.unwrap()
-            }
-        });
-        // First poll: the local unit alone; after each wake: that plus the banked unit.
-        assert_eq!(seen[0], 1);
-        assert!(seen[1..].iter().all(|&r| r == 2), "{seen:?}");
-    }
-
-    #[test]
-    fn banked_units_are_given_back_when_a_waker_outlives_the_task() {
-        // A waker made from a banked unit outlives its task on another thread: the local
-        // side gives its units back when the task ends, and the thread's drop frees the
-        // block (Miri checks that nothing leaks or is freed twice).
-        let rt = crate::Runtime::new();
-        let (tx, rx) = std::sync::mpsc::channel::<Waker>();
-        let keeper = std::thread::spawn(move || {
-            let w = rx.recv().unwrap();
-            let _second = rx.recv().unwrap();
-            drop(w);
-        });
-        rt.block_on(async move {
-            let mut polls = 0;
-            let task = crate::spawn(std::future::poll_fn(move |cx| {
-                polls += 1;
-                match polls {
-                    // Bank a unit: clone and wake by value, on this thread.
-                    1 => {
-                        let clone = cx.waker().clone();
-                        clone.wake();
-                        Poll::Pending
-                    }
-                    // Send two wakers away (the first from the bank), then finish.
-                    _ => {
-                        tx.send(cx.waker().clone()).unwrap();
-                        tx.send(cx.waker().clone()).unwrap();
-                        Poll::Ready(())
-                    }
-                }
-            }));
-            task.await.unwrap();
-        });
-        drop(rt);
-        keeper.join().unwrap();
-    }
 }

@@ -1,25 +1,62 @@
-//! The task's flag word and its observable state.
+//! What a task is, as numbers: its id, its flag word, its observable state, its priority.
 //!
-//! All of these live in plain `Cell`s of the header: they are read and written only on the
-//! runtime's own thread. Other threads touch a task only through its atomic reference count
-//! (see `raw.rs`), and send wakes to the owner through the remote queue.
+//! The flags and the state live in plain `Cell`s of the header: they are read and written only
+//! on the runtime's own thread, and only by the harness (`harness.rs`). Other threads touch a
+//! task only through its atomic reference count (see `raw.rs`), and send wakes to the owner
+//! through its remote queue.
+
+use std::fmt;
+
+/// A task's id, unique among all tasks of the process.
+///
+/// # Examples
+///
+/// ```
+/// let rt = weft_executor::Runtime::new();
+/// rt.block_on(async {
+///     let h = weft_executor::spawn(async { weft_executor::task_id() });
+///     let id = h.id();
+///     assert_eq!(h.await.unwrap(), id);
+/// });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(pub(crate) u64);
+
+impl TaskId {
+    /// The id as a number.
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// Bit flags kept in `Header::flags`. Owner thread only.
+///
+/// Four of them are the *local references* (see `raw.rs`): each is held by exactly one token
+/// of the harness, and the task's memory is released when the last of them is cleared.
 pub(crate) mod flags {
-    /// The task is in the local run queue (at most once: a wake that finds this bit set does
-    /// nothing). Set by `schedule`, cleared when the executor pops the task.
+    /// The task is in the local run queue, at most once (a wake that finds this bit set does
+    /// nothing). Held by the `Notified` token; set by a wake, cleared when the task is
+    /// popped. A local reference.
     pub(crate) const NOTIFIED: u16 = 1 << 0;
-    /// The executor is inside the task's `poll`. Set only between pop and the end of poll.
+    /// The executor is inside the task's `poll`. Held by the `Running` token, from pop to
+    /// the end of the poll. A local reference.
     pub(crate) const RUNNING: u16 = 1 << 1;
     /// The future is gone: its output (or a `JoinError`) is in the stage. Never cleared.
     pub(crate) const COMPLETE: u16 = 1 << 2;
     /// `cancel()` was called while the task was `RUNNING`; the executor drops the future as
     /// soon as that poll returns. Cannot be set once `COMPLETE`.
     pub(crate) const CANCEL_REQUESTED: u16 = 1 << 3;
-    /// A `JoinHandle` exists. One of the two "local references".
+    /// A `JoinHandle` exists. A local reference.
     pub(crate) const HANDLE: u16 = 1 << 4;
-    /// The runtime holds the task (owned list, run queue). The other local reference: cleared
-    /// once the task is `COMPLETE` and no longer `NOTIFIED`, or at shutdown.
+    /// The task is in its runtime's owned list, held by the `OwnedTask` token: from spawn
+    /// until the runtime has done its bookkeeping for the task's end (or shuts down). A local
+    /// reference.
     pub(crate) const OWNED: u16 = 1 << 5;
     /// The output (or error) was taken by the `JoinHandle`.
     pub(crate) const OUTPUT_TAKEN: u16 = 1 << 6;
@@ -38,6 +75,9 @@ pub(crate) mod flags {
     pub(crate) const BANK_ONE: u16 = 1 << 11;
     /// The most units the bank holds (all five bits set).
     pub(crate) const BANK_FULL: u16 = 0b11111 << 11;
+
+    /// The local references: the memory is released when none is left.
+    pub(crate) const LOCAL: u16 = NOTIFIED | RUNNING | HANDLE | OWNED;
 }
 
 /// Where a task is in its life.
@@ -83,6 +123,16 @@ pub enum TaskState {
     Panicked = 6,
 }
 
+impl Priority {
+    pub(crate) fn from_u8(v: u8) -> Priority {
+        match v {
+            0 => Priority::High,
+            1 => Priority::Normal,
+            _ => Priority::Low,
+        }
+    }
+}
+
 impl TaskState {
     pub(crate) fn from_u8(v: u8) -> TaskState {
         match v {
@@ -118,8 +168,8 @@ impl TaskState {
     }
 }
 
-impl std::fmt::Display for TaskState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for TaskState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }

@@ -64,3 +64,10 @@ pub fn scaled(n: usize) -> usize {
         n
     }
 }
+
+/// A runtime on a thread park, configured by `f`.
+pub fn runtime_with(f: impl FnOnce(&mut weft_executor::Config)) -> weft_executor::Runtime {
+    let mut config = weft_executor::Config::default();
+    f(&mut config);
+    weft_executor::Runtime::with_config(weft_executor::park::ThreadPark::new(), config)
+}

@@ -9,8 +9,9 @@
 //! * `Inner::sources` is borrowed mutably only for one insert, removal or lookup, never while
 //!   a waker is woken or dropped (a wake, or a waker's drop, may run arbitrary code, which may
 //!   create or drop sockets).
-//! * `CURRENT` is set only by an [`EnterGuard`], which restores the previous value when
-//!   dropped: runtimes on other threads, and nested runtimes, never see each other's handle.
+//! * The current handle is the one in the runtime context entered on this thread
+//!   ([`weft_core::context`]), where the driver registered it: runtimes on other threads, and
+//!   nested runtimes, never see each other's handle.
 //!
 //! # Tokens
 //!
@@ -26,17 +27,16 @@ use std::io;
 use std::rc::Rc;
 use std::task::Waker;
 
-use super::scheduled::{ready_from_event, ScheduledIo, READ, WRITE};
+use super::interest::Ready;
+#[cfg(test)]
+use super::interest::READABLE;
+use super::scheduled::{ready_from_event, ScheduledIo};
 
 /// Bits of a token holding the slot index; the generation takes the rest.
 const INDEX_BITS: u32 = usize::BITS / 2;
 const INDEX_MASK: usize = (1 << INDEX_BITS) - 1;
 /// Largest generation: one less than all ones, so that no token is `usize::MAX`.
 const MAX_GEN: usize = (usize::MAX >> INDEX_BITS) - 1;
-
-thread_local! {
-    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
-}
 
 /// One slot of the source table.
 #[derive(Debug)]
@@ -72,12 +72,6 @@ pub(crate) struct IoDriver {
     handle: Handle,
     /// Reused buffer of wakers to wake after a dispatch.
     wake_buf: RefCell<Vec<Waker>>,
-}
-
-/// Keeps an [`IoDriver`] current on this thread; dropping it restores the previous one.
-#[must_use = "the I/O driver is current only while the guard lives"]
-pub(crate) struct IoEnterGuard {
-    prev: Option<Handle>,
 }
 
 impl IoDriver {
@@ -141,7 +135,8 @@ impl Drop for IoDriver {
             .collect();
         let mut wakers = Vec::new();
         for io in &live {
-            io.set_ready(READ | WRITE, &mut wakers);
+            // Every bit: every waiter, whatever its interest, is woken.
+            io.set_ready(Ready::ALL.bits(), &mut wakers);
         }
         drop(live);
         wakers.into_iter().for_each(Waker::wake);
@@ -153,24 +148,6 @@ impl fmt::Debug for IoDriver {
         f.debug_struct("IoDriver")
             .field("sources", &self.len())
             .finish()
-    }
-}
-
-impl Drop for IoEnterGuard {
-    fn drop(&mut self) {
-        let prev = self.prev.take();
-        // `try_with`: the guard may be dropped while the thread's locals are torn down.
-        let _ = CURRENT.try_with(|c| {
-            if let Ok(mut c) = c.try_borrow_mut() {
-                *c = prev;
-            }
-        });
-    }
-}
-
-impl fmt::Debug for IoEnterGuard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IoEnterGuard").finish_non_exhaustive()
     }
 }
 
@@ -187,10 +164,9 @@ impl Inner {
 }
 
 impl Handle {
-    /// Makes this driver the thread's current one until the guard is dropped.
-    pub(crate) fn enter(&self) -> IoEnterGuard {
-        let prev = CURRENT.with(|c| c.replace(Some(self.clone())));
-        IoEnterGuard { prev }
+    /// Registers this handle in a runtime's context, where [`Handle::current`] finds it.
+    pub(crate) fn register(&self, cx: &mut weft_core::context::RuntimeContext) {
+        cx.insert(Rc::new(self.clone()));
     }
 
     /// The I/O driver of the runtime running on this thread.
@@ -199,24 +175,12 @@ impl Handle {
     ///
     /// When no weft runtime is running on this thread.
     pub(crate) fn current() -> io::Result<Handle> {
-        CURRENT
-            .try_with(|c| c.try_borrow().ok().and_then(|c| c.clone()))
-            .ok()
-            .flatten()
-            .ok_or_else(no_runtime)
+        weft_core::context::with(Handle::clone).ok_or_else(no_runtime)
     }
 
     /// Whether `self` is the current handle of this thread.
     pub(crate) fn is_current(&self) -> bool {
-        CURRENT
-            .try_with(|c| {
-                c.try_borrow()
-                    .ok()
-                    .and_then(|c| c.as_ref().map(|h| Rc::ptr_eq(&h.inner, &self.inner)))
-            })
-            .ok()
-            .flatten()
-            .unwrap_or(false)
+        weft_core::context::with(|h: &Handle| Rc::ptr_eq(&h.inner, &self.inner)).unwrap_or(false)
     }
 
     /// Whether the driver is gone (no event will ever come).
@@ -226,7 +190,7 @@ impl Handle {
 
     /// Registers `source` for reading and writing, edge-triggered, with the given initial
     /// readiness. Returns its token and shared state.
-    pub(crate) fn register(
+    pub(crate) fn register_source(
         &self,
         source: &mut impl mio::event::Source,
         ready: u8,
@@ -307,13 +271,13 @@ mod tests {
         let driver = IoDriver::new(poll.registry().try_clone().unwrap());
         let handle = driver.handle().clone();
         let (mut a, _b) = mio::net::UnixStream::pair().unwrap();
-        let (t1, _io) = handle.register(&mut a, READ).unwrap();
+        let (t1, _io) = handle.register_source(&mut a, READABLE).unwrap();
         assert!(t1.0 != 0 && t1.0 != usize::MAX);
         assert!(handle.inner.lookup(t1).is_some());
         handle.deregister(&mut a).unwrap();
         assert!(handle.release(t1).is_some());
         assert!(handle.release(t1).is_none());
-        let (t2, _io) = handle.register(&mut a, READ).unwrap();
+        let (t2, _io) = handle.register_source(&mut a, READABLE).unwrap();
         assert_eq!(t1.0 & INDEX_MASK, t2.0 & INDEX_MASK, "the slot is reused");
         assert_ne!(t1, t2, "with a new generation");
         assert!(
@@ -324,15 +288,16 @@ mod tests {
     }
 
     #[test]
-    fn current_is_scoped_by_the_guard() {
+    fn current_is_scoped_by_the_context() {
         assert!(Handle::current().is_err());
         let poll = mio::Poll::new().unwrap();
         let driver = IoDriver::new(poll.registry().try_clone().unwrap());
-        {
-            let _g = driver.handle().enter();
+        let mut cx = weft_core::context::RuntimeContext::new();
+        driver.handle().register(&mut cx);
+        cx.enter(|| {
             assert!(Handle::current().unwrap().is_current());
             assert!(driver.handle().is_current());
-        }
+        });
         assert!(Handle::current().is_err());
         assert!(!driver.handle().is_current());
     }

@@ -1,23 +1,21 @@
-//! [`EnterGuard`]: a driver made current on this thread.
+//! [`EnterGuard`]: what `Handle::enter` returns, for code written before the runtime entered
+//! its driver itself.
 
 use std::fmt;
+use std::marker::PhantomData;
 
-use super::driver::IoEnterGuard;
-
-/// Keeps a runtime's driver current on this thread: its timer (found by `sleep`, `timeout`,
-/// ...) and its I/O (where new sockets register). From [`Handle::enter`](crate::Handle::enter);
-/// dropping it restores what was current before. `!Send`: drop it where it was made.
-#[must_use = "the driver is current only while the guard lives"]
+/// Returned by [`Handle::enter`](crate::Handle::enter), which has nothing left to do: the
+/// runtime's `block_on` enters its driver's context itself (the driver registers its timer
+/// and I/O there when the runtime is built). Dropping it does nothing.
+#[must_use = "kept for code written against the earlier API; it does nothing"]
 pub struct EnterGuard {
-    _io: IoEnterGuard,
-    _timer: weft_timer::driver::EnterGuard,
+    _not_send: PhantomData<*const ()>,
 }
 
 impl EnterGuard {
-    pub(crate) fn new(timer: weft_timer::driver::EnterGuard, io: IoEnterGuard) -> EnterGuard {
+    pub(crate) fn new() -> EnterGuard {
         EnterGuard {
-            _io: io,
-            _timer: timer,
+            _not_send: PhantomData,
         }
     }
 }

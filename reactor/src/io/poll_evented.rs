@@ -15,7 +15,9 @@ use std::task::{ready, Context, Poll};
 use mio::event::Source;
 
 use super::driver::{shut_down, Handle};
-use super::scheduled::{Direction, ScheduledIo, READ, WRITE};
+use super::interest::{Interest, Ready, READABLE, WRITABLE};
+use super::scheduled::{Direction, ScheduledIo};
+use super::uninit::{recv_buf_mut, recv_read_buf, Recv};
 
 /// A mio source registered with a runtime's driver. Deregistered, then closed, on drop.
 pub(crate) struct PollEvented<E: Source> {
@@ -34,7 +36,7 @@ impl<E: Source> PollEvented<E> {
     ///
     /// When no weft runtime runs on this thread, or registration fails.
     pub(crate) fn new(io: E) -> io::Result<PollEvented<E>> {
-        PollEvented::with_readiness(io, READ | WRITE)
+        PollEvented::with_readiness(io, READABLE | WRITABLE)
     }
 
     /// Registers `io`, a socket whose connect is in progress: nothing is ready until the
@@ -45,7 +47,7 @@ impl<E: Source> PollEvented<E> {
 
     fn with_readiness(mut io: E, ready: u8) -> io::Result<PollEvented<E>> {
         let handle = Handle::current()?;
-        let (token, shared) = handle.register(&mut io, ready)?;
+        let (token, shared) = handle.register_source(&mut io, ready)?;
         Ok(PollEvented {
             io: Some(io),
             handle,
@@ -96,38 +98,52 @@ impl<E: Source> PollEvented<E> {
         loop {
             ready!(self.poll_ready(cx, dir))?;
             match op(self.get_ref()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.shared.clear(dir),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.shared.clear(dir.mask()),
                 r => return Poll::Ready(r),
             }
         }
     }
 
-    /// Runs `op` now if `dir` is marked ready, else returns `WouldBlock`; clears the
-    /// readiness when `op` returns `WouldBlock`. Never waits, never consumes budget.
+    /// `Ready(Ok)` once `dir` is marked ready, consuming a unit of budget first (the
+    /// sockets' public `poll_read_ready` / `poll_write_ready`, as tokio's do).
+    pub(crate) fn poll_ready_budgeted(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+    ) -> Poll<io::Result<()>> {
+        ready!(weft_executor::coop::poll_proceed(cx));
+        self.poll_ready(cx, dir)
+    }
+
+    /// Runs `op` now if the readiness satisfies `interest`, else returns `WouldBlock`;
+    /// clears that readiness when `op` returns `WouldBlock`. Never waits, never consumes
+    /// budget (tokio's `try_io`).
     pub(crate) fn try_io<R>(
         &self,
-        dir: Direction,
+        interest: Interest,
         op: impl FnOnce(&E) -> io::Result<R>,
     ) -> io::Result<R> {
         if self.handle.is_shutdown() {
             return Err(shut_down());
         }
-        if !self.shared.is_ready(dir) {
+        let mask = interest.mask();
+        if self.shared.ready_bits(mask) == 0 {
             return Err(io::ErrorKind::WouldBlock.into());
         }
         let r = op(self.get_ref());
         if matches!(&r, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-            self.shared.clear(dir);
+            self.shared.clear(mask);
         }
         r
     }
 
-    /// Waits until `dir` is marked ready. Several tasks may wait at once: each is woken.
-    pub(crate) fn readiness(&self, dir: Direction) -> Readiness<'_> {
+    /// Waits until the readiness satisfies `interest`, and returns the part of it that does
+    /// (tokio's `ready`). Several tasks may wait at once: each is woken.
+    pub(crate) fn ready(&self, interest: Interest) -> Readiness<'_> {
         Readiness {
             shared: &self.shared,
             handle: &self.handle,
-            dir,
+            mask: interest.mask(),
             key: None,
         }
     }
@@ -135,21 +151,23 @@ impl<E: Source> PollEvented<E> {
     /// Clears `dir`'s readiness: for callers that ran an operation themselves and got
     /// `WouldBlock` (or, for a connect, learnt that it is not finished).
     pub(crate) fn clear_readiness(&self, dir: Direction) {
-        self.shared.clear(dir);
+        self.shared.clear(dir.mask());
     }
 
-    /// Runs `op` until it does not return `WouldBlock`, waiting for readiness in between.
-    /// The future behind the `async fn`s taking `&self`: it may be awaited by several tasks
-    /// at once, each with its own waiter entry.
+    /// Runs `op` until it does not return `WouldBlock`, waiting for readiness that satisfies
+    /// `interest` in between (tokio's `async_io`). The future behind the `async fn`s taking
+    /// `&self`: it may be awaited by several tasks at once, each with its own waiter entry.
     pub(crate) async fn async_io<R>(
         &self,
-        dir: Direction,
+        interest: Interest,
         mut op: impl FnMut(&E) -> io::Result<R>,
     ) -> io::Result<R> {
         loop {
-            self.readiness(dir).await?;
+            self.ready(interest).await?;
             match op(self.get_ref()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.shared.clear(dir),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.shared.clear(interest.mask())
+                }
                 r => return r,
             }
         }
@@ -176,33 +194,35 @@ impl<E: Source + std::fmt::Debug> std::fmt::Debug for PollEvented<E> {
     }
 }
 
-/// Future of [`PollEvented::readiness`]: resolves once a direction is marked ready. Consumes
+/// Future of [`PollEvented::ready`]: resolves once the readiness meets its mask. Consumes
 /// a unit of budget per poll. Dropping it removes its waiter entry.
 #[must_use = "futures do nothing unless awaited"]
 pub(crate) struct Readiness<'a> {
     shared: &'a ScheduledIo,
     handle: &'a Handle,
-    dir: Direction,
+    mask: u8,
     key: Option<usize>,
 }
 
 impl Future for Readiness<'_> {
-    type Output = io::Result<()>;
+    type Output = io::Result<Ready>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
         let this = self.get_mut();
         ready!(weft_executor::coop::poll_proceed(cx));
         if this.handle.is_shutdown() {
             return Poll::Ready(Err(shut_down()));
         }
-        this.shared.poll_waiter(cx, this.dir, &mut this.key).map(Ok)
+        this.shared
+            .poll_waiter(cx, this.mask, &mut this.key)
+            .map(|bits| Ok(Ready::from_bits(bits)))
     }
 }
 
 impl Drop for Readiness<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.shared.remove_waiter(self.dir, key);
+            self.shared.remove_waiter(key);
         }
     }
 }
@@ -236,6 +256,24 @@ where
         }
     }
 
+    /// Reads into the unfilled part of `buf` once readable, without zeroing it first
+    /// (tokio's `AsyncRead::poll_read`).
+    pub(crate) fn poll_read_buf(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>>
+    where
+        E: std::os::fd::AsFd,
+    {
+        let len = buf.remaining();
+        let r = self.poll_io(cx, Direction::Read, |io| {
+            recv_read_buf(socket2::SockRef::from(io), Recv::Plain, buf)
+        });
+        self.after_partial(&r, len, Direction::Read);
+        r.map_ok(drop)
+    }
+
     /// Reads into `bufs` once readable.
     pub(crate) fn poll_read_vectored(
         &self,
@@ -255,6 +293,44 @@ where
         let r = self.poll_io(cx, Direction::Write, |mut io| io.write(buf));
         self.after_partial(&r, buf.len(), Direction::Write);
         r
+    }
+
+    /// Reads what is available now, else `WouldBlock` (tokio's `try_read`).
+    pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::io::Read;
+        self.try_io(Interest::READABLE, |mut io| io.read(buf))
+    }
+
+    /// Reads into several buffers now (`readv(2)`), else `WouldBlock`.
+    pub(crate) fn try_read_vectored(
+        &self,
+        bufs: &mut [std::io::IoSliceMut<'_>],
+    ) -> io::Result<usize> {
+        use std::io::Read;
+        self.try_io(Interest::READABLE, |mut io| io.read_vectored(bufs))
+    }
+
+    /// Reads into `buf`'s spare capacity now (growing it if it has none), else
+    /// `WouldBlock`.
+    pub(crate) fn try_read_buf<B: bytes::BufMut + ?Sized>(&self, buf: &mut B) -> io::Result<usize>
+    where
+        E: std::os::fd::AsFd,
+    {
+        self.try_io(Interest::READABLE, |io| {
+            recv_buf_mut(socket2::SockRef::from(io), buf)
+        })
+    }
+
+    /// Writes what fits now, else `WouldBlock`.
+    pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        use std::io::Write;
+        self.try_io(Interest::WRITABLE, |mut io| io.write(buf))
+    }
+
+    /// Writes from several buffers now (`writev(2)`), else `WouldBlock`.
+    pub(crate) fn try_write_vectored(&self, bufs: &[std::io::IoSlice<'_>]) -> io::Result<usize> {
+        use std::io::Write;
+        self.try_io(Interest::WRITABLE, |mut io| io.write_vectored(bufs))
     }
 
     /// Writes from `bufs` once writable (one `writev(2)`).

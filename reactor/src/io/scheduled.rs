@@ -13,11 +13,20 @@
 //!
 //! The runtime is single-threaded: the driver dispatches events only inside `park`, which
 //! never runs during the poll of a task, and wakers are only ever registered during a poll.
-//! So between an operation's `WouldBlock` (which clears the bit) and the registration of the
+//! So between an operation's `WouldBlock` (which clears the bits) and the registration of the
 //! waker that follows it in the same poll, no event can be dispatched. Any data that arrives
 //! after the `WouldBlock` makes the kernel report a new edge, which the next `park` turns
 //! into `set_ready` + a wake of every waker registered for that direction. An event that
 //! was already queued before the operation only causes a spurious wake, never a lost one.
+//!
+//! The same holds for the readiness futures behind `ready(interest)`: each registers with
+//! the mask of readiness bits that satisfies its interest (`Interest::mask`), and
+//! `set_ready` wakes every future whose mask meets the event's bits. A bit is cleared only
+//! by an operation on this thread that got `WouldBlock` (or moved fewer bytes than asked,
+//! see `clear_after_partial`), so a future that found its mask empty and registered sees
+//! every later edge that could satisfy it. The bits `clear` removes are exactly the ones
+//! that operation proved stale: its own direction's, plus `ERROR`, because a socket with a
+//! pending error reports it instead of `WouldBlock`.
 //!
 //! # Why there is no busy loop
 //!
@@ -28,6 +37,9 @@
 use std::cell::{Cell, RefCell};
 use std::task::{Context, Poll, Waker};
 
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use super::interest::PRIORITY;
+use super::interest::{ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
 use super::slab::Slab;
 
 /// A direction of I/O on a source.
@@ -40,73 +52,95 @@ pub(crate) enum Direction {
 }
 
 impl Direction {
-    /// This direction's readiness bit.
-    const fn bit(self) -> u8 {
+    /// The readiness bits that let an operation in this direction proceed: ready, or hung
+    /// up (the operation then reports end-of-file or the error).
+    pub(crate) const fn mask(self) -> u8 {
         match self {
-            Direction::Read => READ,
-            Direction::Write => WRITE,
+            Direction::Read => READABLE | READ_CLOSED,
+            Direction::Write => WRITABLE | WRITE_CLOSED,
         }
     }
 
-    /// This direction's "closed or failed" bit.
-    const fn closed_bit(self) -> u8 {
+    /// This direction's readiness bit, without its hang-up.
+    const fn bit(self) -> u8 {
         match self {
-            Direction::Read => READ_CLOSED,
-            Direction::Write => WRITE_CLOSED,
+            Direction::Read => READABLE,
+            Direction::Write => WRITABLE,
         }
     }
 }
 
-/// Readiness bit: a read may succeed. Set by readable, read-closed and error events; cleared
-/// by a read-side operation that returns `WouldBlock`.
-pub(crate) const READ: u8 = 0b01;
-/// Readiness bit: a write may succeed. Set by writable, write-closed and error events;
-/// cleared by a write-side operation that returns `WouldBlock`.
-pub(crate) const WRITE: u8 = 0b10;
-/// The read side hung up or failed. Set with `READ`; unlike `READ` it survives a partial
-/// read (see `clear_after_partial`), because the kernel reports that edge only once.
-pub(crate) const READ_CLOSED: u8 = 0b100;
-/// The write side hung up or failed; the counterpart of `READ_CLOSED`.
-pub(crate) const WRITE_CLOSED: u8 = 0b1000;
-
-/// The readiness bits an event carries.
+/// The readiness bits an event carries (see `interest.rs` for the table).
 pub(crate) fn ready_from_event(event: &mio::event::Event) -> u8 {
     let mut ready = 0;
-    // An error or a hang-up wakes both sides: the next operation reports it.
-    if event.is_readable() || event.is_read_closed() || event.is_error() {
-        ready |= READ;
+    // An error wakes both directions: the next operation reports it.
+    if event.is_readable() || event.is_error() {
+        ready |= READABLE;
     }
-    if event.is_read_closed() || event.is_error() {
+    if event.is_writable() || event.is_error() {
+        ready |= WRITABLE;
+    }
+    if event.is_read_closed() {
         ready |= READ_CLOSED;
     }
-    if event.is_writable() || event.is_write_closed() || event.is_error() {
-        ready |= WRITE;
-    }
-    if event.is_write_closed() || event.is_error() {
+    if event.is_write_closed() {
         ready |= WRITE_CLOSED;
+    }
+    if event.is_error() {
+        ready |= ERROR;
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if event.is_priority() {
+        ready |= PRIORITY;
     }
     ready
 }
 
-/// Who waits on one direction.
+/// A readiness future's entry: the bits that satisfy it, and its waker while it waits.
+#[derive(Debug)]
+struct Waiter {
+    mask: u8,
+    /// `None` means not waiting (new, or already woken).
+    waker: Option<Waker>,
+}
+
+/// Who waits on a source.
 #[derive(Debug, Default)]
 struct Waiters {
-    /// The waker of the last `poll_*` call on this direction (`AsyncRead::poll_read`,
-    /// `poll_accept`, ...). As with tokio's `poll_*` methods, only the most recent caller is
-    /// remembered: two tasks must not `poll_read` the same stream concurrently.
-    poll: Option<Waker>,
-    /// The wakers of the readiness futures (behind the `async fn`s taking `&self`, which
-    /// several tasks may await at once). Each future owns its key and removes its entry when
-    /// dropped; `None` means not waiting (new, or already woken).
-    futures: Slab<Option<Waker>>,
+    /// The waker of the last `poll_*` call reading (`AsyncRead::poll_read`, `poll_accept`,
+    /// `poll_read_ready`, ...). As with tokio's `poll_*` methods, only the most recent caller
+    /// is remembered: two tasks must not `poll_read` the same stream concurrently.
+    reader: Option<Waker>,
+    /// The same for writing.
+    writer: Option<Waker>,
+    /// The readiness futures (behind the `async fn`s taking `&self`, which several tasks may
+    /// await at once). Each future owns its key and removes its entry when dropped.
+    futures: Slab<Waiter>,
 }
 
 impl Waiters {
-    /// Takes every waker out, leaving the future entries in place (their keys stay valid).
-    fn take_all(&mut self, out: &mut Vec<Waker>) {
-        out.extend(self.poll.take());
+    fn poll_slot(&mut self, dir: Direction) -> &mut Option<Waker> {
+        match dir {
+            Direction::Read => &mut self.reader,
+            Direction::Write => &mut self.writer,
+        }
+    }
+
+    /// Takes out the wakers of every waiter that `ready` satisfies, leaving the future
+    /// entries in place (their keys stay valid).
+    fn take_ready(&mut self, ready: u8, out: &mut Vec<Waker>) {
+        for dir in [Direction::Read, Direction::Write] {
+            if ready & dir.mask() != 0 {
+                out.extend(self.poll_slot(dir).take());
+            }
+        }
         if !self.futures.is_empty() {
-            out.extend(self.futures.iter_mut().filter_map(Option::take));
+            out.extend(
+                self.futures
+                    .iter_mut()
+                    .filter(|w| w.mask & ready != 0)
+                    .filter_map(|w| w.waker.take()),
+            );
         }
     }
 }
@@ -123,41 +157,43 @@ fn store(slot: &mut Option<Waker>, waker: &Waker) -> Option<Waker> {
 /// Readiness and waiters of one registered source.
 #[derive(Debug)]
 pub(crate) struct ScheduledIo {
+    /// Bits of `interest.rs`: `READABLE`, `WRITABLE`, `READ_CLOSED`, ...
     readiness: Cell<u8>,
-    reader: RefCell<Waiters>,
-    writer: RefCell<Waiters>,
+    waiters: RefCell<Waiters>,
 }
 
 impl ScheduledIo {
     /// A source with the given initial readiness. Sockets that are usable at once (accepted,
-    /// bound, adopted) start fully ready, so their first operation is simply tried; a socket
-    /// still connecting starts with nothing, and waits for the driver's first event.
+    /// bound, adopted) start readable and writable, so their first operation is simply
+    /// tried; a socket still connecting starts with nothing, and waits for the driver's first
+    /// event.
     pub(crate) fn new(readiness: u8) -> ScheduledIo {
         ScheduledIo {
             readiness: Cell::new(readiness),
-            reader: RefCell::default(),
-            writer: RefCell::default(),
-        }
-    }
-
-    fn waiters(&self, dir: Direction) -> &RefCell<Waiters> {
-        match dir {
-            Direction::Read => &self.reader,
-            Direction::Write => &self.writer,
+            waiters: RefCell::default(),
         }
     }
 
     /// Whether `dir` is marked ready.
     #[inline]
     pub(crate) fn is_ready(&self, dir: Direction) -> bool {
-        self.readiness.get() & (dir.bit() | dir.closed_bit()) != 0
+        self.readiness.get() & dir.mask() != 0
     }
 
-    /// Clears `dir`'s readiness. Call this exactly when an operation returned `WouldBlock`.
+    /// The readiness bits among `mask` that are set.
     #[inline]
-    pub(crate) fn clear(&self, dir: Direction) {
-        self.readiness
-            .set(self.readiness.get() & !(dir.bit() | dir.closed_bit()));
+    pub(crate) fn ready_bits(&self, mask: u8) -> u8 {
+        self.readiness.get() & mask
+    }
+
+    /// Clears the bits of `mask`, and `ERROR`. Call this exactly when an operation that
+    /// `mask` let through returned `WouldBlock` (a socket with a pending error reports the
+    /// error instead, so `ERROR` is stale too). A hang-up bit in `mask` is cleared as well:
+    /// the kernel just said the operation would wait, so keeping it would make every later
+    /// wait return at once (a busy loop).
+    #[inline]
+    pub(crate) fn clear(&self, mask: u8) {
+        self.readiness.set(self.readiness.get() & !(mask | ERROR));
     }
 
     /// After a stream read or write that moved fewer bytes than asked (and more than zero),
@@ -171,15 +207,11 @@ impl ScheduledIo {
         self.readiness.set(self.readiness.get() & !dir.bit());
     }
 
-    /// Marks `ready` (bits) and moves the wakers of those directions into `out`. The caller
-    /// wakes them after this returns (no borrow is held then).
+    /// Marks `ready` (bits) and moves the wakers of the waiters it satisfies into `out`. The
+    /// caller wakes them after this returns (no borrow is held then).
     pub(crate) fn set_ready(&self, ready: u8, out: &mut Vec<Waker>) {
         self.readiness.set(self.readiness.get() | ready);
-        for dir in [Direction::Read, Direction::Write] {
-            if ready & (dir.bit() | dir.closed_bit()) != 0 {
-                self.waiters(dir).borrow_mut().take_all(out);
-            }
-        }
+        self.waiters.borrow_mut().take_ready(ready, out);
     }
 
     /// `Ready` if `dir` is ready; otherwise remembers `cx`'s waker in the direction's `poll_*`
@@ -189,30 +221,32 @@ impl ScheduledIo {
         if self.is_ready(dir) {
             return Poll::Ready(());
         }
-        let old = store(&mut self.waiters(dir).borrow_mut().poll, cx.waker());
+        let old = store(self.waiters.borrow_mut().poll_slot(dir), cx.waker());
         drop(old);
         Poll::Pending
     }
 
-    /// Like [`ScheduledIo::poll_ready`], for a readiness future owning the waiter `key`
-    /// (allocated on first use).
+    /// For a readiness future owning the waiter `key` (allocated on first use): the set bits
+    /// of `mask` if any, else remembers `cx`'s waker and returns `Pending`.
     pub(crate) fn poll_waiter(
         &self,
         cx: &mut Context<'_>,
-        dir: Direction,
+        mask: u8,
         key: &mut Option<usize>,
-    ) -> Poll<()> {
-        if self.is_ready(dir) {
-            return Poll::Ready(());
+    ) -> Poll<u8> {
+        let ready = self.ready_bits(mask);
+        if ready != 0 {
+            return Poll::Ready(ready);
         }
-        let mut waiters = self.waiters(dir).borrow_mut();
+        let mut waiters = self.waiters.borrow_mut();
         let old = match *key {
             Some(k) => match waiters.futures.get_mut(k) {
-                Some(slot) => store(slot, cx.waker()),
+                Some(w) => store(&mut w.waker, cx.waker()),
                 None => unreachable!("a waiter key outlived its entry"),
             },
             None => {
-                *key = Some(waiters.futures.insert(Some(cx.waker().clone())));
+                let waker = Some(cx.waker().clone());
+                *key = Some(waiters.futures.insert(Waiter { mask, waker }));
                 None
             }
         };
@@ -222,8 +256,8 @@ impl ScheduledIo {
     }
 
     /// Forgets the waiter `key` (a readiness future was dropped).
-    pub(crate) fn remove_waiter(&self, dir: Direction, key: usize) {
-        let old = self.waiters(dir).borrow_mut().futures.remove(key);
+    pub(crate) fn remove_waiter(&self, key: usize) {
+        let old = self.waiters.borrow_mut().futures.remove(key);
         drop(old);
     }
 }
@@ -253,6 +287,8 @@ mod tests {
         out.into_iter().for_each(Waker::wake);
     }
 
+    const READ: u8 = READABLE | READ_CLOSED;
+
     #[test]
     fn directions_are_separate() {
         let io = ScheduledIo::new(0);
@@ -264,14 +300,14 @@ mod tests {
         assert!(io
             .poll_ready(&mut Context::from_waker(&ww), Direction::Write)
             .is_pending());
-        fire(&io, WRITE);
+        fire(&io, WRITABLE);
         assert_eq!(r.0.load(Ordering::SeqCst), 0);
         assert_eq!(w.0.load(Ordering::SeqCst), 1);
         assert!(io.is_ready(Direction::Write) && !io.is_ready(Direction::Read));
-        fire(&io, READ);
+        fire(&io, READABLE);
         assert_eq!(r.0.load(Ordering::SeqCst), 1);
         // Each waker is woken once per registration, not per event.
-        fire(&io, READ | WRITE);
+        fire(&io, READABLE | WRITABLE);
         assert_eq!(r.0.load(Ordering::SeqCst), 1);
         assert_eq!(w.0.load(Ordering::SeqCst), 1);
     }
@@ -282,25 +318,66 @@ mod tests {
         let (a, aw) = counter();
         let (b, bw) = counter();
         let (mut ka, mut kb) = (None, None);
-        let _ = io.poll_waiter(&mut Context::from_waker(&aw), Direction::Read, &mut ka);
-        let _ = io.poll_waiter(&mut Context::from_waker(&bw), Direction::Read, &mut kb);
+        let _ = io.poll_waiter(&mut Context::from_waker(&aw), READ, &mut ka);
+        let _ = io.poll_waiter(&mut Context::from_waker(&bw), READ, &mut kb);
         assert_ne!(ka, kb);
-        io.remove_waiter(Direction::Read, kb.unwrap());
-        fire(&io, READ);
+        io.remove_waiter(kb.unwrap());
+        fire(&io, READABLE);
         assert_eq!(a.0.load(Ordering::SeqCst), 1);
         assert_eq!(b.0.load(Ordering::SeqCst), 0);
         // Ready now: the waiter completes without registering again.
-        assert!(io
-            .poll_waiter(&mut Context::from_waker(&aw), Direction::Read, &mut ka)
-            .is_ready());
+        assert_eq!(
+            io.poll_waiter(&mut Context::from_waker(&aw), READ, &mut ka),
+            Poll::Ready(READABLE)
+        );
+    }
+
+    #[test]
+    fn a_future_waiter_is_woken_only_by_bits_of_its_mask() {
+        let io = ScheduledIo::new(0);
+        let (e, ew) = counter();
+        let (rw_, rww) = counter();
+        let (mut ke, mut krw) = (None, None);
+        let cx = |w| Context::from_waker(w);
+        assert!(io.poll_waiter(&mut cx(&ew), ERROR, &mut ke).is_pending());
+        let both = READ | WRITABLE | WRITE_CLOSED;
+        assert!(io.poll_waiter(&mut cx(&rww), both, &mut krw).is_pending());
+        fire(&io, WRITABLE);
+        assert_eq!(e.0.load(Ordering::SeqCst), 0);
+        assert_eq!(rw_.0.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            io.poll_waiter(&mut cx(&rww), both, &mut krw),
+            Poll::Ready(WRITABLE)
+        );
+        // The error waiter still waits, and the hang-up of the read side alone is not it.
+        assert!(io.poll_waiter(&mut cx(&ew), ERROR, &mut ke).is_pending());
+        fire(&io, READ_CLOSED);
+        assert_eq!(e.0.load(Ordering::SeqCst), 0);
+        fire(&io, ERROR | READABLE | WRITABLE);
+        assert_eq!(e.0.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            io.poll_waiter(&mut cx(&ew), ERROR, &mut ke),
+            Poll::Ready(ERROR)
+        );
     }
 
     #[test]
     fn cleared_only_on_request() {
-        let io = ScheduledIo::new(READ | WRITE);
+        let io = ScheduledIo::new(READABLE | WRITABLE);
         assert!(io.is_ready(Direction::Read));
-        io.clear(Direction::Read);
+        io.clear(Direction::Read.mask());
         assert!(!io.is_ready(Direction::Read));
         assert!(io.is_ready(Direction::Write));
+    }
+
+    #[test]
+    fn a_partial_read_keeps_the_hang_up_and_a_would_block_clears_the_error() {
+        let io = ScheduledIo::new(0);
+        fire(&io, READABLE | READ_CLOSED | ERROR | WRITABLE);
+        io.clear_after_partial(Direction::Read);
+        assert_eq!(io.ready_bits(READ), READ_CLOSED);
+        assert!(io.is_ready(Direction::Read));
+        io.clear(Direction::Write.mask());
+        assert_eq!(io.ready_bits(0xff), READ_CLOSED);
     }
 }

@@ -2,11 +2,17 @@
 
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::task::{Context, Poll};
 
-use crate::io::{Direction, PollEvented};
+use bytes::BufMut;
+use socket2::{SockAddr, SockRef};
+use tokio::io::ReadBuf;
+
+use crate::io::uninit::{recv_buf_mut, recv_from_buf_mut, recv_from_read_buf, recv_read_buf, Recv};
+use crate::io::{Direction, Interest, PollEvented};
 use crate::net::addr::{resolve, ToSocketAddrs};
+use crate::net::readiness::impl_readiness;
 use crate::net::tcp::no_address;
 
 /// A UDP socket.
@@ -128,7 +134,7 @@ impl UdpSocket {
     ///
     /// Cancel safe: the datagram was sent if and only if the future returned `Ok`.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.async_io(Direction::Write, |s| s.send(buf)).await
+        self.io.async_io(Interest::WRITABLE, |s| s.send(buf)).await
     }
 
     /// Receives a datagram from the connected peer into `buf` (the rest of a longer one is
@@ -142,7 +148,7 @@ impl UdpSocket {
     ///
     /// Cancel safe: no datagram is taken by a future that does not return it.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.async_io(Direction::Read, |s| s.recv(buf)).await
+        self.io.async_io(Interest::READABLE, |s| s.recv(buf)).await
     }
 
     /// Sends `buf` to `target` (its first resolved address).
@@ -153,7 +159,7 @@ impl UdpSocket {
     pub async fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], target: A) -> io::Result<usize> {
         let addr = resolve(target).await?.next().ok_or_else(no_address)?;
         self.io
-            .async_io(Direction::Write, |s| s.send_to(buf, addr))
+            .async_io(Interest::WRITABLE, |s| s.send_to(buf, addr))
             .await
     }
 
@@ -168,7 +174,7 @@ impl UdpSocket {
     /// Cancel safe.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io
-            .async_io(Direction::Read, |s| s.recv_from(buf))
+            .async_io(Interest::READABLE, |s| s.recv_from(buf))
             .await
     }
 
@@ -179,7 +185,7 @@ impl UdpSocket {
     /// As `recvfrom(2)` with `MSG_PEEK`.
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io
-            .async_io(Direction::Read, |s| s.peek_from(buf))
+            .async_io(Interest::READABLE, |s| s.peek_from(buf))
             .await
     }
 
@@ -193,14 +199,19 @@ impl UdpSocket {
         self.io.poll_io(cx, Direction::Write, |s| s.send(buf))
     }
 
-    /// Polls to receive a datagram from the connected peer. Only the task of the most
-    /// recent `poll_recv*` call is woken.
+    /// Polls to receive a datagram from the connected peer into `buf`'s unfilled part (the
+    /// rest of a longer one is discarded). Only the task of the most recent `poll_recv*`
+    /// call is woken. Tokio's signature: the datagram is what `buf` gained.
     ///
     /// # Errors
     ///
     /// As [`recv`](UdpSocket::recv).
-    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Direction::Read, |s| s.recv(buf))
+    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.io
+            .poll_io(cx, Direction::Read, |s| {
+                recv_read_buf(SockRef::from(s), Recv::Plain, buf)
+            })
+            .map_ok(drop)
     }
 
     /// Polls to send `buf` to `target`.
@@ -218,7 +229,7 @@ impl UdpSocket {
             .poll_io(cx, Direction::Write, |s| s.send_to(buf, target))
     }
 
-    /// Polls to receive a datagram and its source.
+    /// Polls to receive a datagram into `buf`'s unfilled part; returns its source.
     ///
     /// # Errors
     ///
@@ -226,9 +237,29 @@ impl UdpSocket {
     pub fn poll_recv_from(
         &self,
         cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.io.poll_io(cx, Direction::Read, |s| s.recv_from(buf))
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<SocketAddr>> {
+        self.io.poll_io(cx, Direction::Read, |s| {
+            let (_, from) = recv_from_read_buf(SockRef::from(s), Recv::Plain, buf)?;
+            inet(from)
+        })
+    }
+
+    /// Polls to peek at the next datagram (it stays queued) into `buf`'s unfilled part;
+    /// returns its source.
+    ///
+    /// # Errors
+    ///
+    /// As `recvfrom(2)` with `MSG_PEEK`.
+    pub fn poll_peek_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<SocketAddr>> {
+        self.io.poll_io(cx, Direction::Read, |s| {
+            let (_, from) = recv_from_read_buf(SockRef::from(s), Recv::Peek, buf)?;
+            inet(from)
+        })
     }
 
     /// Sends now if the socket can take it, else `WouldBlock`.
@@ -237,7 +268,7 @@ impl UdpSocket {
     ///
     /// `WouldBlock`, or as `send(2)`.
     pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Write, |s| s.send(buf))
+        self.io.try_io(Interest::WRITABLE, |s| s.send(buf))
     }
 
     /// Receives now if a datagram is queued, else `WouldBlock`.
@@ -246,7 +277,86 @@ impl UdpSocket {
     ///
     /// `WouldBlock`, or as `recv(2)`.
     pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Read, |s| s.recv(buf))
+        self.io.try_io(Interest::READABLE, |s| s.recv(buf))
+    }
+
+    /// Receives a datagram from the connected peer into `buf`'s spare capacity (a `Vec<u8>`
+    /// or `BytesMut` grows if it has none), now if one is queued, else `WouldBlock`. A
+    /// datagram longer than the spare capacity is cut.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or as `recv(2)`.
+    pub fn try_recv_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.io
+            .try_io(Interest::READABLE, |s| recv_buf_mut(SockRef::from(s), buf))
+    }
+
+    /// Receives a datagram from the connected peer into `buf`'s spare capacity, waiting
+    /// for one.
+    ///
+    /// # Errors
+    ///
+    /// As `recv(2)`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_reactor::net::UdpSocket;
+    /// # let driver = weft_reactor::Driver::new().unwrap();
+    /// # let handle = driver.handle();
+    /// # let rt = weft_executor::Runtime::with_park(driver);
+    /// # let _enter = handle.enter();
+    /// # rt.block_on(async {
+    /// let a = UdpSocket::bind("127.0.0.1:0").await?;
+    /// let b = UdpSocket::bind("127.0.0.1:0").await?;
+    /// b.connect(a.local_addr()?).await?;
+    /// a.send_to(b"datagram", b.local_addr()?).await?;
+    /// let mut buf = Vec::with_capacity(64);
+    /// assert_eq!(b.recv_buf(&mut buf).await?, 8);
+    /// assert_eq!(buf, b"datagram");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn recv_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.io
+            .async_io(Interest::READABLE, |s| recv_buf_mut(SockRef::from(s), buf))
+            .await
+    }
+
+    /// Receives a datagram and its source into `buf`'s spare capacity now if one is
+    /// queued, else `WouldBlock`.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or as `recvfrom(2)`.
+    pub fn try_recv_buf_from<B: BufMut>(&self, buf: &mut B) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Interest::READABLE, |s| {
+            let (n, from) = recv_from_buf_mut(SockRef::from(s), buf)?;
+            Ok((n, inet(from)?))
+        })
+    }
+
+    /// Receives a datagram and its source into `buf`'s spare capacity, waiting for one.
+    ///
+    /// # Errors
+    ///
+    /// As `recvfrom(2)`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn recv_buf_from<B: BufMut>(&self, buf: &mut B) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .async_io(Interest::READABLE, |s| {
+                let (n, from) = recv_from_buf_mut(SockRef::from(s), buf)?;
+                Ok((n, inet(from)?))
+            })
+            .await
     }
 
     /// Sends to `target` now if the socket can take it, else `WouldBlock`.
@@ -255,7 +365,8 @@ impl UdpSocket {
     ///
     /// `WouldBlock`, or as `sendto(2)`.
     pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        self.io.try_io(Direction::Write, |s| s.send_to(buf, target))
+        self.io
+            .try_io(Interest::WRITABLE, |s| s.send_to(buf, target))
     }
 
     /// Receives a datagram and its source now if one is queued, else `WouldBlock`.
@@ -264,26 +375,92 @@ impl UdpSocket {
     ///
     /// `WouldBlock`, or as `recvfrom(2)`.
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.try_io(Direction::Read, |s| s.recv_from(buf))
+        self.io.try_io(Interest::READABLE, |s| s.recv_from(buf))
     }
 
-    /// Waits until the socket may be readable (it can report readiness that turns out
-    /// false, see [`TcpStream::readable`](crate::net::TcpStream::readable)).
+    /// Receives the next datagram from the connected peer into `buf` without removing it
+    /// from the queue, waiting for one.
     ///
     /// # Errors
     ///
-    /// When the runtime that owns the socket has shut down.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.readiness(Direction::Read).await
+    /// As `recv(2)` with `MSG_PEEK`.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.async_io(Interest::READABLE, |s| s.peek(buf)).await
     }
 
-    /// Waits until the socket may be writable.
+    /// Like [`peek`](UdpSocket::peek), now or `WouldBlock`.
     ///
     /// # Errors
     ///
-    /// When the runtime that owns the socket has shut down.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.readiness(Direction::Write).await
+    /// `WouldBlock`, or as `recv(2)` with `MSG_PEEK`.
+    pub fn try_peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_io(Interest::READABLE, |s| s.peek(buf))
+    }
+
+    /// Like [`peek_from`](UdpSocket::peek_from), now or `WouldBlock`.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or as `recvfrom(2)` with `MSG_PEEK`.
+    pub fn try_peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Interest::READABLE, |s| s.peek_from(buf))
+    }
+
+    /// The source of the next datagram, which stays queued, waiting for one. Unlike
+    /// [`peek_from`](UdpSocket::peek_from) with a short buffer, this is correct on every
+    /// platform (Windows reports a short buffer as an error).
+    ///
+    /// # Errors
+    ///
+    /// As `recvfrom(2)` with `MSG_PEEK`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_reactor::net::UdpSocket;
+    /// # let driver = weft_reactor::Driver::new().unwrap();
+    /// # let handle = driver.handle();
+    /// # let rt = weft_executor::Runtime::with_park(driver);
+    /// # let _enter = handle.enter();
+    /// # rt.block_on(async {
+    /// let a = UdpSocket::bind("127.0.0.1:0").await?;
+    /// let b = UdpSocket::bind("127.0.0.1:0").await?;
+    /// a.send_to(b"who", b.local_addr()?).await?;
+    /// assert_eq!(b.peek_sender().await?, a.local_addr()?);
+    /// let mut buf = [0; 3];
+    /// assert_eq!(b.recv_from(&mut buf).await?, (3, a.local_addr()?)); // still queued
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io
+            .async_io(Interest::READABLE, |s| {
+                inet(SockRef::from(s).peek_sender()?)
+            })
+            .await
+    }
+
+    /// Like [`peek_sender`](UdpSocket::peek_sender), now or `WouldBlock`.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or as `recvfrom(2)` with `MSG_PEEK`.
+    pub fn try_peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io.try_io(Interest::READABLE, |s| {
+            inet(SockRef::from(s).peek_sender()?)
+        })
+    }
+
+    /// Polls for the source of the next datagram (see
+    /// [`peek_sender`](UdpSocket::peek_sender)).
+    ///
+    /// # Errors
+    ///
+    /// As `recvfrom(2)` with `MSG_PEEK`.
+    pub fn poll_peek_sender(&self, cx: &mut Context<'_>) -> Poll<io::Result<SocketAddr>> {
+        self.io.poll_io(cx, Direction::Read, |s| {
+            inet(SockRef::from(s).peek_sender()?)
+        })
     }
 
     /// The local address of the socket.
@@ -340,6 +517,122 @@ impl UdpSocket {
         self.io.get_ref().set_ttl(ttl)
     }
 
+    /// Whether multicast datagrams this socket sends to an IPv4 group loop back to the
+    /// local host's members (`IP_MULTICAST_LOOP`).
+    ///
+    /// # Errors
+    ///
+    /// As `getsockopt(2)`.
+    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v4()
+    }
+
+    /// Sets `IP_MULTICAST_LOOP` (on by default).
+    ///
+    /// # Errors
+    ///
+    /// As `setsockopt(2)`.
+    pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_multicast_loop_v4(on)
+    }
+
+    /// The time-to-live of multicast datagrams this socket sends (`IP_MULTICAST_TTL`).
+    ///
+    /// # Errors
+    ///
+    /// As `getsockopt(2)`.
+    pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
+        self.io.get_ref().multicast_ttl_v4()
+    }
+
+    /// Sets `IP_MULTICAST_TTL` (1 by default: the datagrams stay on the local network).
+    ///
+    /// # Errors
+    ///
+    /// As `setsockopt(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use weft_reactor::net::UdpSocket;
+    /// # let driver = weft_reactor::Driver::new().unwrap();
+    /// # let handle = driver.handle();
+    /// # let rt = weft_executor::Runtime::with_park(driver);
+    /// # let _enter = handle.enter();
+    /// # rt.block_on(async {
+    /// let socket = UdpSocket::bind("0.0.0.0:0").await?;
+    /// socket.set_multicast_ttl_v4(4)?;
+    /// assert_eq!(socket.multicast_ttl_v4()?, 4);
+    /// socket.set_multicast_loop_v4(false)?;
+    /// assert!(!socket.multicast_loop_v4()?);
+    /// # let _ = Ipv4Addr::UNSPECIFIED;
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_multicast_ttl_v4(ttl)
+    }
+
+    /// Whether multicast datagrams this socket sends to an IPv6 group loop back
+    /// (`IPV6_MULTICAST_LOOP`).
+    ///
+    /// # Errors
+    ///
+    /// As `getsockopt(2)`.
+    pub fn multicast_loop_v6(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v6()
+    }
+
+    /// Sets `IPV6_MULTICAST_LOOP`.
+    ///
+    /// # Errors
+    ///
+    /// As `setsockopt(2)`.
+    pub fn set_multicast_loop_v6(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_multicast_loop_v6(on)
+    }
+
+    /// Joins the IPv4 multicast group `multiaddr` on the interface whose address is
+    /// `interface` (`Ipv4Addr::UNSPECIFIED`: the kernel's choice). Tokio's signature (by
+    /// value).
+    ///
+    /// # Errors
+    ///
+    /// As `setsockopt(2)` with `IP_ADD_MEMBERSHIP`.
+    pub fn join_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get_ref().join_multicast_v4(&multiaddr, &interface)
+    }
+
+    /// Joins the IPv6 multicast group `multiaddr` on the interface with index `interface`
+    /// (0: the kernel's choice).
+    ///
+    /// # Errors
+    ///
+    /// As `setsockopt(2)` with `IPV6_ADD_MEMBERSHIP`.
+    pub fn join_multicast_v6(&self, multiaddr: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.io.get_ref().join_multicast_v6(multiaddr, interface)
+    }
+
+    /// Leaves an IPv4 multicast group joined with
+    /// [`join_multicast_v4`](UdpSocket::join_multicast_v4).
+    ///
+    /// # Errors
+    ///
+    /// As `setsockopt(2)` with `IP_DROP_MEMBERSHIP`.
+    pub fn leave_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get_ref().leave_multicast_v4(&multiaddr, &interface)
+    }
+
+    /// Leaves an IPv6 multicast group.
+    ///
+    /// # Errors
+    ///
+    /// As `setsockopt(2)` with `IPV6_DROP_MEMBERSHIP`.
+    pub fn leave_multicast_v6(&self, multiaddr: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.io.get_ref().leave_multicast_v6(multiaddr, interface)
+    }
+
     /// Takes the pending socket error (`SO_ERROR`), if any.
     ///
     /// # Errors
@@ -348,6 +641,14 @@ impl UdpSocket {
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.io.get_ref().take_error()
     }
+}
+
+impl_readiness!(UdpSocket, poll_recv_ready, poll_send_ready);
+
+/// The IP address of a datagram's source (a UDP socket's peers are always IP).
+fn inet(addr: SockAddr) -> io::Result<SocketAddr> {
+    addr.as_socket()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not an IP address"))
 }
 
 impl fmt::Debug for UdpSocket {

@@ -10,12 +10,9 @@ use std::task::{Context, Poll};
 use weft_executor::Runtime;
 use weft_reactor::Driver;
 
-/// Runs `fut` on a fresh runtime with the reactor's driver made current.
+/// Runs `fut` on a fresh runtime on the reactor's driver.
 pub fn run<F: Future>(fut: F) -> F::Output {
-    let driver = Driver::new().expect("driver");
-    let handle = driver.handle();
-    let rt = Runtime::with_park(driver);
-    let _enter = handle.enter();
+    let rt = Runtime::with_park(Driver::new().expect("driver"));
     rt.block_on(fut)
 }
 

@@ -2,13 +2,15 @@
 //!
 //! # Ground rules
 //!
-//! An [`Entry`] lives in the wheel's [`Slab`](slab::Slab) and is touched only through a
-//! `&mut Wheel`, that is, while its timer's `RefCell<Wheel>` is mutably borrowed, which never
-//! lasts across user code (a wake, or the drop of a waker). A [`Sleep`](crate::Sleep) refers
-//! to its entry only by [`Key`](slab::Key): plain data, valid until the entry fires, is
-//! cancelled, or is reset (which hands the Sleep a new key).
+//! An [`Entry`] lives in the wheel's [`Slab`] and is touched only through a `&mut Wheel`,
+//! that is, while its timer's `RefCell<Wheel>` is mutably borrowed, which never lasts across
+//! user code (a wake, or the drop of a waker). A [`Sleep`](crate::Sleep) refers to its entry
+//! only by [`Key`]: plain data, valid until the entry fires, is cancelled, or is reset (which
+//! hands the Sleep a new key).
+//!
+//! [`Slab`]: weft_core::slab::Slab
+//! [`Key`]: weft_core::slab::Key
 
-pub(crate) mod slab;
 pub(crate) mod wakers;
 
 /// Where an entry is linked.
@@ -27,9 +29,9 @@ pub(crate) enum Loc {
 pub(crate) struct Entry {
     /// The exact deadline, in nanoseconds since the timer's origin.
     pub(crate) when: u64,
-    /// Its waker's index in the wheel's [`wakers::Wakers`] (`slab::NIL`: none).
+    /// Its waker's index in the wheel's [`wakers::Wakers`] (`NIL`: none).
     pub(crate) waker: u32,
-    /// Neighbours in the slot list (`slab::NIL` at the ends, and while `loc` is `Ready`).
+    /// Neighbours in the slot list (`NIL` at the ends, and while `loc` is `Ready`).
     pub(crate) prev: u32,
     pub(crate) next: u32,
     pub(crate) loc: Loc,

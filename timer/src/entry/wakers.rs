@@ -15,24 +15,23 @@
 
 use std::task::Waker;
 
-use super::slab::NIL;
+use weft_core::slab::{Slab, NIL};
 
+/// One shared waker. The slot is freed when `refs` reaches 0.
 #[derive(Debug)]
 struct Slot {
-    waker: Option<Waker>,
-    /// Entries using this slot; the slot is vacant at 0.
+    waker: Waker,
+    /// Entries using this slot.
     refs: u32,
-    /// The next vacant slot, while vacant.
-    next_free: u32,
     /// The last process round in which this waker was handed out to be woken.
     woken: u64,
 }
 
-/// A table of refcounted wakers (see the module docs).
+/// A table of refcounted wakers (see the module docs). Entries hold a slot's bare index: a
+/// slot is vacated only when the last entry using it lets go, so the index stays valid.
 #[derive(Debug)]
 pub(crate) struct Wakers {
-    slots: Vec<Slot>,
-    free: u32,
+    slots: Slab<Slot>,
     /// The slot the last registration used (`NIL`: none).
     last: u32,
 }
@@ -40,8 +39,7 @@ pub(crate) struct Wakers {
 impl Wakers {
     pub(crate) fn new() -> Wakers {
         Wakers {
-            slots: Vec::new(),
-            free: NIL,
+            slots: Slab::new(),
             last: NIL,
         }
     }
@@ -49,8 +47,10 @@ impl Wakers {
     /// A reference to a slot holding `waker` (or one that wakes the same task).
     #[inline]
     pub(crate) fn acquire(&mut self, waker: &Waker) -> u32 {
-        if let Some(slot) = self.slots.get_mut(self.last as usize) {
-            if slot.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+        if self.last != NIL {
+            // `last` is NIL or a slot in use (`release` forgets it when it frees it).
+            let slot = self.slots.at_mut(self.last);
+            if slot.waker.will_wake(waker) {
                 slot.refs += 1;
                 return self.last;
             }
@@ -61,70 +61,59 @@ impl Wakers {
     #[cold]
     #[inline(never)]
     fn acquire_new(&mut self, waker: &Waker) -> u32 {
-        let slot = Slot {
-            waker: Some(waker.clone()),
+        let key = self.slots.insert(Slot {
+            waker: waker.clone(),
             refs: 1,
-            next_free: NIL,
             woken: 0,
-        };
-        let index = self.free;
-        if index != NIL {
-            self.free = self.slots[index as usize].next_free;
-            self.slots[index as usize] = slot;
-        } else {
-            // Never more slots than live entries, which the slab limits to u32.
-            let index = self.slots.len() as u32;
-            self.slots.push(slot);
-            self.last = index;
-            return index;
-        }
-        self.last = index;
-        index
+        });
+        self.last = key.index();
+        key.index()
     }
 
-    /// Whether slot `index` would wake the same task as `waker`.
+    /// Whether slot `index` (`NIL`: none; else a slot in use, held by the caller's entry)
+    /// would wake the same task as `waker`.
     #[inline]
     pub(crate) fn will_wake(&self, index: u32, waker: &Waker) -> bool {
-        self.slots
-            .get(index as usize)
-            .and_then(|s| s.waker.as_ref())
-            .is_some_and(|w| w.will_wake(waker))
+        index != NIL && self.slots.at(index).waker.will_wake(waker)
     }
 
     /// Drops one reference to slot `index` (`NIL`: nothing). Returns the waker if that was
     /// the last one, for the caller to drop once it released the wheel.
     #[inline]
     pub(crate) fn release(&mut self, index: u32) -> Option<Waker> {
-        let slot = self.slots.get_mut(index as usize)?;
+        if index == NIL {
+            return None;
+        }
+        let slot = self.slots.at_mut(index);
         slot.refs -= 1;
         if slot.refs > 0 {
             return None;
         }
-        let waker = slot.waker.take();
-        slot.next_free = self.free;
-        self.free = index;
         if self.last == index {
             self.last = NIL;
         }
-        waker
+        Some(self.slots.remove_at(index).waker)
     }
 
-    /// An entry using slot `index` fired in process round `round`: drops its reference.
-    /// Returns what to do once the wheel is released: wake the task (the first time in this
-    /// round), or just drop the waker (its last reference went, the task already woken).
+    /// An entry using slot `index` (`NIL`: none) fired in process round `round`: drops its
+    /// reference. Returns what to do once the wheel is released: wake the task (the first
+    /// time in this round), or just drop the waker (its last reference went, the task already
+    /// woken).
     #[inline]
     pub(crate) fn fire(&mut self, index: u32, round: u64) -> Fired {
-        let Some(slot) = self.slots.get_mut(index as usize) else {
+        if index == NIL {
             return Fired::Nothing;
-        };
+        }
+        let slot = self.slots.at_mut(index);
         let first = slot.woken != round;
         slot.woken = round;
         if slot.refs > 1 {
             slot.refs -= 1;
             // Other entries still hold the slot: wake through a clone, once per round.
-            return match (first, &slot.waker) {
-                (true, Some(w)) => Fired::Wake(w.clone()),
-                _ => Fired::Nothing,
+            return if first {
+                Fired::Wake(slot.waker.clone())
+            } else {
+                Fired::Nothing
             };
         }
         match (first, self.release(index)) {

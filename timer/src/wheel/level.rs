@@ -6,7 +6,7 @@
 //! whatever lies beyond the wheel's range; its slots then act as a ring, which
 //! [`Level::next_expiration`] unrolls.
 
-use crate::entry::slab::NIL;
+use weft_core::slab::NIL;
 
 /// Bits of tick per level.
 pub(crate) const LEVEL_BITS: u32 = 6;

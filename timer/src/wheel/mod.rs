@@ -41,10 +41,10 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::task::Waker;
 
-use crate::entry::slab::{Key, Slab, NIL};
 use crate::entry::wakers::{Fired, Wakers};
 use crate::entry::{Entry, Loc};
 use level::{level_for, slot_for, Level, NUM_LEVELS};
+use weft_core::slab::{Key, Slab, NIL};
 
 /// Nanoseconds per tick.
 pub(crate) const NS_PER_TICK: u64 = 1_000_000;
@@ -65,6 +65,9 @@ pub(crate) struct Expired {
     pub(crate) wake: Vec<Waker>,
     /// Last references to drop (their tasks are already in `wake`).
     pub(crate) drop: Vec<Waker>,
+    /// The keys that fired, in order (for the tests' model of the wheel).
+    #[cfg(test)]
+    pub(crate) fired: Vec<Key>,
 }
 
 /// The wheel. All times are in ns since the owning timer's origin.
@@ -118,7 +121,7 @@ impl Wheel {
             next: NIL,
             loc: Loc::Ready,
         });
-        self.place(key.index);
+        self.place(key.index());
         key
     }
 
@@ -129,8 +132,8 @@ impl Wheel {
         if !self.slab.contains(key) {
             return None;
         }
-        self.unlink(key.index);
-        let entry = self.slab.remove_at(key.index);
+        self.unlink(key.index());
+        let entry = self.slab.remove_at(key.index());
         Some(self.wakers.release(entry.waker))
     }
 
@@ -140,10 +143,10 @@ impl Wheel {
         if !self.slab.contains(key) {
             return None;
         }
-        self.unlink(key.index);
-        self.slab.at_mut(key.index).when = when;
-        let key = self.slab.restamp(key.index);
-        self.place(key.index);
+        self.unlink(key.index());
+        self.slab.at_mut(key.index()).when = when;
+        let key = self.slab.restamp(key.index());
+        self.place(key.index());
         Some(key)
     }
 
@@ -156,7 +159,7 @@ impl Wheel {
             return Some(None);
         }
         let new = self.wakers.acquire(waker);
-        self.slab.at_mut(key.index).waker = new;
+        self.slab.at_mut(key.index()).waker = new;
         Some(self.wakers.release(old))
     }
 
@@ -185,15 +188,10 @@ impl Wheel {
     }
 
     /// Advances to `now` and fires every entry due at or before it, in (deadline, insertion)
-    /// order: calls `on_fire` with each one's key, and fills `out` with the wakers to wake
-    /// (a task once per shared waker slot) and to drop. Returns how many fired. Runs no user code: the caller
-    /// wakes and drops once it released the wheel.
-    pub(crate) fn process(
-        &mut self,
-        now: u64,
-        mut on_fire: impl FnMut(Key),
-        out: &mut Expired,
-    ) -> usize {
+    /// order, filling `out` with the wakers to wake (a task once per shared waker slot) and to
+    /// drop. Returns how many fired. Runs no user code: the caller wakes and drops once it
+    /// released the wheel.
+    pub(crate) fn process(&mut self, now: u64, out: &mut Expired) -> usize {
         self.round += 1;
         // Time never goes backwards for the wheel.
         self.now = self.now.max(now);
@@ -225,10 +223,8 @@ impl Wheel {
                 continue;
             }
             let entry = self.slab.remove_at(top.index);
-            on_fire(Key {
-                index: top.index,
-                stamp: top.stamp,
-            });
+            #[cfg(test)]
+            out.fired.push(Key::from_parts(top.index, top.stamp));
             match self.wakers.fire(entry.waker, self.round) {
                 Fired::Wake(w) => out.wake.push(w),
                 Fired::Drop(w) => out.drop.push(w),
@@ -247,7 +243,7 @@ impl Wheel {
     }
 
     /// Links the (unlinked) entry `index` where its deadline puts it.
-    #[inline]
+    #[inline(always)]
     fn place(&mut self, index: u32) {
         let elapsed = self.elapsed;
         let entry = self.slab.at_mut(index);
@@ -281,7 +277,7 @@ impl Wheel {
 
     /// Takes the entry `index` out of its slot list (a ready entry stays in the heap as a
     /// stale item once its stamp changes).
-    #[inline]
+    #[inline(always)]
     fn unlink(&mut self, index: u32) {
         let entry = self.slab.at_mut(index);
         let Loc::Slot { level, slot } = entry.loc else {

@@ -183,7 +183,8 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             let mut fired = Vec::new();
             let mut out = Expired::default();
             let before: Vec<usize> = tasks.iter().map(|t| t.0.load(Ordering::Relaxed)).collect();
-            let n = wheel.process(now, |key| fired.push(ids[&key]), &mut out);
+            let n = wheel.process(now, &mut out);
+            fired.extend(out.fired.drain(..).map(|key| ids[&key]));
             prop_assert_eq!(n, fired.len());
             out.wake.drain(..).for_each(Waker::wake);
             out.drop.clear();
@@ -246,9 +247,9 @@ proptest! {
 }
 
 fn fire_all(wheel: &mut Wheel, now: u64) -> Vec<Key> {
-    let mut fired = Vec::new();
-    wheel.process(now, |k| fired.push(k), &mut Expired::default());
-    fired
+    let mut out = Expired::default();
+    wheel.process(now, &mut out);
+    out.fired
 }
 
 #[test]
@@ -338,7 +339,7 @@ fn one_wake_per_task_per_round() {
         "ours, `waker`, one shared clone"
     );
     let mut out = Expired::default();
-    assert_eq!(wheel.process(2 * MS, |_| {}, &mut out), 10);
+    assert_eq!(wheel.process(2 * MS, &mut out), 10);
     assert_eq!(out.wake.len(), 1);
     out.wake.drain(..).for_each(Waker::wake);
     out.drop.clear();

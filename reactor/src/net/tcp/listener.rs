@@ -8,7 +8,7 @@ use std::task::{ready, Context, Poll};
 
 use futures_core::Stream;
 
-use crate::io::{Direction, PollEvented};
+use crate::io::{Direction, Interest, PollEvented};
 use crate::net::accept::AcceptBackoff;
 use crate::net::addr::{resolve, ToSocketAddrs};
 use crate::net::TcpStream;
@@ -186,7 +186,7 @@ impl TcpListener {
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         loop {
             self.backoff.wait(self.io.handle()).await;
-            let accepted = self.io.async_io(Direction::Read, |l| l.accept()).await;
+            let accepted = self.io.async_io(Interest::READABLE, |l| l.accept()).await;
             match self.backoff.check(accepted) {
                 Some(Ok((stream, addr))) => return Ok((TcpStream::from_mio(stream)?, addr)),
                 Some(Err(e)) => return Err(e),

@@ -6,12 +6,20 @@ use std::net::{Shutdown, SocketAddr};
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::io::{Direction, PollEvented};
+use std::task::{Context, Poll};
+
+use bytes::BufMut;
+use tokio::io::ReadBuf;
+
+use crate::io::uninit::{recv_read_buf, Recv};
+use crate::io::{Direction, Interest, PollEvented};
 use crate::net::addr::{resolve, ToSocketAddrs};
 use crate::net::async_io::impl_async_io;
+use crate::net::readiness::impl_readiness;
 use crate::net::tcp::no_address;
-use crate::net::tcp::split::{split, ReadHalf, WriteHalf};
-use crate::net::tcp::split_owned::{split_owned, OwnedReadHalf, OwnedWriteHalf};
+use crate::net::tcp::split::{
+    split, split_owned, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf,
+};
 
 /// A TCP connection.
 ///
@@ -91,7 +99,7 @@ impl TcpStream {
         // The connect is finished (or failed) when the socket turns writable. mio: check
         // `take_error`, then `peer_addr`; `NotConnected` means "not yet" (a spurious event).
         loop {
-            io.readiness(Direction::Write).await?;
+            io.ready(Interest::WRITABLE).await?;
             if let Some(e) = io.get_ref().take_error()? {
                 return Err(e);
             }
@@ -166,8 +174,11 @@ impl TcpStream {
         self.io.get_ref().peer_addr()
     }
 
-    /// Shuts down the read side, the write side, or both (`shutdown(2)`). Pending and later
-    /// operations on a shut down side return at once (reads: end-of-file; writes: an error).
+    /// Shuts down the read side, the write side, or both (`shutdown(2)`), at once. Pending
+    /// and later operations on a shut down side return at once (reads: end-of-file; writes:
+    /// an error). Named as std's, not `shutdown`, so that tokio's
+    /// `AsyncWriteExt::shutdown().await`, which shuts down the write side, is the method
+    /// `stream.shutdown()` finds, as on tokio's `TcpStream`.
     ///
     /// # Errors
     ///
@@ -187,12 +198,12 @@ impl TcpStream {
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let client = TcpStream::connect(listener.local_addr()?).await?;
     /// let (mut server, _) = listener.accept().await?;
-    /// client.shutdown(Shutdown::Write)?;
+    /// client.shutdown_std(Shutdown::Write)?;
     /// assert_eq!(server.read(&mut [0; 8]).await?, 0);
     /// # Ok::<(), std::io::Error>(())
     /// # }).unwrap();
     /// ```
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+    pub fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
     }
 
@@ -296,13 +307,31 @@ impl TcpStream {
         self.io.get_ref().take_error()
     }
 
-    /// Waits until the stream may be readable. Like tokio's, it can report readiness that
-    /// turns out false: [`try_read`](TcpStream::try_read) then returns `WouldBlock`, and the
-    /// next `readable` waits for the kernel. Several tasks may wait at once.
+    /// Reads what is available now without waiting: `WouldBlock` if nothing is.
     ///
     /// # Errors
     ///
-    /// When the runtime that owns the stream has shut down.
+    /// `WouldBlock`, or as `read(2)`.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_read(buf)
+    }
+
+    /// Like [`try_read`](TcpStream::try_read), into several buffers (`readv(2)`).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or as `readv(2)`.
+    pub fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+        self.io.try_read_vectored(bufs)
+    }
+
+    /// Like [`try_read`](TcpStream::try_read), into `buf`'s spare capacity (a `Vec<u8>` or
+    /// `BytesMut` grows if it has none), without zeroing it first. Returns the bytes read;
+    /// `Ok(0)` is end-of-file.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or as `read(2)`.
     ///
     /// # Examples
     ///
@@ -317,40 +346,22 @@ impl TcpStream {
     /// let client = TcpStream::connect(listener.local_addr()?).await?;
     /// let (server, _) = listener.accept().await?;
     /// client.writable().await?;
-    /// client.try_write(b"hi")?;
-    /// let mut buf = [0; 2];
-    /// loop {
+    /// client.try_write(b"bytes")?;
+    /// let mut got = Vec::with_capacity(16);
+    /// while got.len() < 5 {
     ///     server.readable().await?;
-    ///     match server.try_read(&mut buf) {
-    ///         Ok(n) => { assert_eq!(&buf[..n], &b"hi"[..n]); break }
-    ///         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+    ///     match server.try_read_buf(&mut got) {
+    ///         Ok(_) => {}
+    ///         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
     ///         Err(e) => return Err(e),
     ///     }
     /// }
+    /// assert_eq!(got, b"bytes");
     /// # Ok::<(), std::io::Error>(())
     /// # }).unwrap();
     /// ```
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.readiness(Direction::Read).await
-    }
-
-    /// Waits until the stream may be writable (see [`readable`](TcpStream::readable)).
-    ///
-    /// # Errors
-    ///
-    /// When the runtime that owns the stream has shut down.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.readiness(Direction::Write).await
-    }
-
-    /// Reads what is available now without waiting: `WouldBlock` if nothing is.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock`, or as `read(2)`.
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        use std::io::Read;
-        self.io.try_io(Direction::Read, |mut s| s.read(buf))
+    pub fn try_read_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.io.try_read_buf(buf)
     }
 
     /// Writes what fits now without waiting: `WouldBlock` if nothing does.
@@ -359,8 +370,7 @@ impl TcpStream {
     ///
     /// `WouldBlock`, or as `write(2)`.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        use std::io::Write;
-        self.io.try_io(Direction::Write, |mut s| s.write(buf))
+        self.io.try_write(buf)
     }
 
     /// Like [`try_write`](TcpStream::try_write), from several buffers (`writev(2)`).
@@ -369,9 +379,7 @@ impl TcpStream {
     ///
     /// `WouldBlock`, or as `writev(2)`.
     pub fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        use std::io::Write;
-        self.io
-            .try_io(Direction::Write, |mut s| s.write_vectored(bufs))
+        self.io.try_write_vectored(bufs)
     }
 
     /// Reads data without removing it from the socket's queue, waiting until some is there.
@@ -383,7 +391,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// use futures_util::AsyncWriteExt;
+    /// use tokio::io::AsyncWriteExt;
     /// use weft_reactor::net::{TcpListener, TcpStream};
     /// # let driver = weft_reactor::Driver::new().unwrap();
     /// # let handle = driver.handle();
@@ -401,7 +409,24 @@ impl TcpStream {
     /// # }).unwrap();
     /// ```
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.async_io(Direction::Read, |s| s.peek(buf)).await
+        self.io.async_io(Interest::READABLE, |s| s.peek(buf)).await
+    }
+
+    /// Polls to peek into `buf`'s unfilled part; returns the bytes peeked (also marked
+    /// filled). Shares its waker slot with `poll_read` (see
+    /// [`poll_read_ready`](TcpStream::poll_read_ready)).
+    ///
+    /// # Errors
+    ///
+    /// As `recv(2)` with `MSG_PEEK`.
+    pub fn poll_peek(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Read, |s| {
+            recv_read_buf(socket2::SockRef::from(s), Recv::Peek, buf)
+        })
     }
 
     /// Splits the stream into a read half and a write half that borrow it, for use in one
@@ -473,17 +498,19 @@ impl TcpStream {
     }
 }
 
+impl_readiness!(TcpStream, poll_read_ready, poll_write_ready);
+
 impl_async_io!(
     TcpStream,
     [],
     |s| s.io,
-    close = |s| s.shutdown(Shutdown::Write)
+    close = |s| s.shutdown_std(Shutdown::Write)
 );
 impl_async_io!(
     &TcpStream,
     [],
     |s| s.io,
-    close = |s| s.shutdown(Shutdown::Write)
+    close = |s| s.shutdown_std(Shutdown::Write)
 );
 
 impl fmt::Debug for TcpStream {

@@ -6,7 +6,16 @@ use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use crate::io::{Direction, PollEvented};
+use std::task::{Context, Poll};
+
+use bytes::BufMut;
+use socket2::{SockAddr, SockRef};
+use tokio::io::ReadBuf;
+
+use crate::io::uninit::{recv_buf_mut, recv_from_buf_mut, recv_read_buf, Recv};
+use crate::io::{Direction, Interest, PollEvented};
+use crate::net::readiness::impl_readiness;
+use crate::net::unix::{socket_addr, unix_addr};
 
 /// A Unix domain datagram socket.
 ///
@@ -32,13 +41,15 @@ pub struct UnixDatagram {
 }
 
 impl UnixDatagram {
-    /// A socket bound to `path`.
+    /// A socket bound to `path` (on Linux, `"\0name"` is an abstract name: see the
+    /// [module](crate::net::unix) docs).
     ///
     /// # Errors
     ///
     /// As `bind(2)`, or when no weft runtime is running on this thread.
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
-        UnixDatagram::from_mio(mio::net::UnixDatagram::bind(path)?)
+        let addr = socket_addr(path.as_ref())?;
+        UnixDatagram::from_mio(mio::net::UnixDatagram::bind_addr(&addr)?)
     }
 
     /// A socket bound to no address.
@@ -91,7 +102,8 @@ impl UnixDatagram {
     ///
     /// As `connect(2)`.
     pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        self.io.get_ref().connect(path)
+        // socket2's address reads a leading NUL as an abstract name, as `bind` does.
+        SockRef::from(self.io.get_ref()).connect(&SockAddr::unix(path)?)
     }
 
     /// Sends `buf` to the connected peer.
@@ -104,7 +116,7 @@ impl UnixDatagram {
     ///
     /// Cancel safe.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.async_io(Direction::Write, |s| s.send(buf)).await
+        self.io.async_io(Interest::WRITABLE, |s| s.send(buf)).await
     }
 
     /// Receives a datagram from the connected peer.
@@ -117,7 +129,7 @@ impl UnixDatagram {
     ///
     /// Cancel safe.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.async_io(Direction::Read, |s| s.recv(buf)).await
+        self.io.async_io(Interest::READABLE, |s| s.recv(buf)).await
     }
 
     /// Sends `buf` to the socket at `path`.
@@ -148,10 +160,130 @@ impl UnixDatagram {
     /// # }).unwrap();
     /// ```
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
-        let path = path.as_ref();
+        let addr = SockAddr::unix(path)?;
         self.io
-            .async_io(Direction::Write, |s| s.send_to(buf, path))
+            .async_io(Interest::WRITABLE, |s| SockRef::from(s).send_to(buf, &addr))
             .await
+    }
+
+    /// Sends `buf` to the socket at `path` now if possible, else `WouldBlock`.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or as `sendto(2)`.
+    pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let addr = SockAddr::unix(path)?;
+        self.io
+            .try_io(Interest::WRITABLE, |s| SockRef::from(s).send_to(buf, &addr))
+    }
+
+    /// Receives a datagram and its sender's address now if one is queued, else
+    /// `WouldBlock`.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or as `recvfrom(2)`.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Interest::READABLE, |s| s.recv_from(buf))
+    }
+
+    /// Receives a datagram from the connected peer into `buf`'s spare capacity (growing it
+    /// if it has none), waiting for one.
+    ///
+    /// # Errors
+    ///
+    /// As `recv(2)`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_reactor::net::UnixDatagram;
+    /// # let driver = weft_reactor::Driver::new().unwrap();
+    /// # let handle = driver.handle();
+    /// # let rt = weft_executor::Runtime::with_park(driver);
+    /// # let _enter = handle.enter();
+    /// # rt.block_on(async {
+    /// let (a, b) = UnixDatagram::pair()?;
+    /// a.send(b"one").await?;
+    /// let mut buf = Vec::new();
+    /// assert_eq!(b.recv_buf(&mut buf).await?, 3);
+    /// assert_eq!(buf, b"one");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn recv_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.io
+            .async_io(Interest::READABLE, |s| recv_buf_mut(SockRef::from(s), buf))
+            .await
+    }
+
+    /// Like [`recv_buf`](UnixDatagram::recv_buf), now or `WouldBlock`.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or as `recv(2)`.
+    pub fn try_recv_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.io
+            .try_io(Interest::READABLE, |s| recv_buf_mut(SockRef::from(s), buf))
+    }
+
+    /// Receives a datagram and its sender's address into `buf`'s spare capacity, waiting
+    /// for one.
+    ///
+    /// # Errors
+    ///
+    /// As `recvfrom(2)`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn recv_buf_from<B: BufMut>(&self, buf: &mut B) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .async_io(Interest::READABLE, |s| {
+                let (n, from) = recv_from_buf_mut(SockRef::from(s), buf)?;
+                Ok((n, unix_addr(&from)?))
+            })
+            .await
+    }
+
+    /// Like [`recv_buf_from`](UnixDatagram::recv_buf_from), now or `WouldBlock`.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or as `recvfrom(2)`.
+    pub fn try_recv_buf_from<B: BufMut>(&self, buf: &mut B) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Interest::READABLE, |s| {
+            let (n, from) = recv_from_buf_mut(SockRef::from(s), buf)?;
+            Ok((n, unix_addr(&from)?))
+        })
+    }
+
+    /// Polls to send `buf` to the connected peer. Only the most recent `poll_send*` caller
+    /// is woken.
+    ///
+    /// # Errors
+    ///
+    /// As `send(2)`.
+    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Write, |s| s.send(buf))
+    }
+
+    /// Polls to receive a datagram from the connected peer into `buf`'s unfilled part.
+    /// Only the most recent `poll_recv*` caller is woken.
+    ///
+    /// # Errors
+    ///
+    /// As `recv(2)`.
+    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.io
+            .poll_io(cx, Direction::Read, |s| {
+                recv_read_buf(SockRef::from(s), Recv::Plain, buf)
+            })
+            .map_ok(drop)
     }
 
     /// Receives a datagram and the address of its sender.
@@ -165,7 +297,7 @@ impl UnixDatagram {
     /// Cancel safe.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io
-            .async_io(Direction::Read, |s| s.recv_from(buf))
+            .async_io(Interest::READABLE, |s| s.recv_from(buf))
             .await
     }
 
@@ -175,7 +307,7 @@ impl UnixDatagram {
     ///
     /// `WouldBlock`, or as `send(2)`.
     pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Write, |s| s.send(buf))
+        self.io.try_io(Interest::WRITABLE, |s| s.send(buf))
     }
 
     /// Receives now if a datagram is queued, else `WouldBlock`.
@@ -184,7 +316,7 @@ impl UnixDatagram {
     ///
     /// `WouldBlock`, or as `recv(2)`.
     pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Read, |s| s.recv(buf))
+        self.io.try_io(Interest::READABLE, |s| s.recv(buf))
     }
 
     /// The local address.
@@ -223,6 +355,8 @@ impl UnixDatagram {
         self.io.get_ref().take_error()
     }
 }
+
+impl_readiness!(UnixDatagram, poll_recv_ready, poll_send_ready);
 
 impl fmt::Debug for UnixDatagram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -7,7 +7,7 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::task::{ready, Context, Poll};
 
-use crate::io::{Direction, PollEvented};
+use crate::io::{Direction, Interest, PollEvented};
 use crate::net::accept::AcceptBackoff;
 use crate::net::tcp::BACKLOG;
 use crate::net::UnixStream;
@@ -102,7 +102,7 @@ impl UnixListener {
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         loop {
             self.backoff.wait(self.io.handle()).await;
-            let accepted = self.io.async_io(Direction::Read, |l| l.accept()).await;
+            let accepted = self.io.async_io(Interest::READABLE, |l| l.accept()).await;
             match self.backoff.check(accepted) {
                 Some(Ok((stream, addr))) => return Ok((UnixStream::from_mio(stream)?, addr)),
                 Some(Err(e)) => return Err(e),

@@ -6,8 +6,17 @@ use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use crate::io::{Direction, PollEvented};
+use std::rc::Rc;
+
+use bytes::BufMut;
+
+use crate::io::{Interest, PollEvented};
 use crate::net::async_io::impl_async_io;
+use crate::net::readiness::impl_readiness;
+use crate::net::unix::socket_addr;
+use crate::net::unix::split::{
+    split, split_owned, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf,
+};
 
 /// A Unix domain stream socket.
 ///
@@ -39,15 +48,17 @@ pub struct UnixStream {
 }
 
 impl UnixStream {
-    /// Connects to the socket at `path`.
+    /// Connects to the socket at `path`. On Linux, a path that starts with a NUL byte
+    /// (`"\0name"`) names a socket in the abstract namespace, as in tokio.
     ///
     /// # Errors
     ///
     /// As `connect(2)`: `NotFound` if nothing is at `path`, `ConnectionRefused` if nothing
     /// listens there, `WouldBlock` if the listener's backlog is full.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        let io = PollEvented::new_connecting(mio::net::UnixStream::connect(path)?)?;
-        io.readiness(Direction::Write).await?;
+        let addr = socket_addr(path.as_ref())?;
+        let io = PollEvented::new_connecting(mio::net::UnixStream::connect_addr(&addr)?)?;
+        io.ready(Interest::WRITABLE).await?;
         if let Some(e) = io.get_ref().take_error()? {
             return Err(e);
         }
@@ -107,12 +118,13 @@ impl UnixStream {
         self.io.get_ref().peer_addr()
     }
 
-    /// Shuts down the read side, the write side, or both.
+    /// Shuts down the read side, the write side, or both, at once (see
+    /// [`TcpStream::shutdown_std`](crate::net::TcpStream::shutdown_std)).
     ///
     /// # Errors
     ///
     /// As `shutdown(2)`.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+    pub fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
     }
 
@@ -125,33 +137,32 @@ impl UnixStream {
         self.io.get_ref().take_error()
     }
 
-    /// Waits until the stream may be readable (see
-    /// [`TcpStream::readable`](crate::net::TcpStream::readable)).
-    ///
-    /// # Errors
-    ///
-    /// When the runtime that owns the stream has shut down.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.readiness(Direction::Read).await
-    }
-
-    /// Waits until the stream may be writable.
-    ///
-    /// # Errors
-    ///
-    /// When the runtime that owns the stream has shut down.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.readiness(Direction::Write).await
-    }
-
     /// Reads what is available now, else `WouldBlock`.
     ///
     /// # Errors
     ///
     /// `WouldBlock`, or as `read(2)`.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        use std::io::Read;
-        self.io.try_io(Direction::Read, |mut s| s.read(buf))
+        self.io.try_read(buf)
+    }
+
+    /// Reads into several buffers now (`readv(2)`), else `WouldBlock`.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or as `readv(2)`.
+    pub fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+        self.io.try_read_vectored(bufs)
+    }
+
+    /// Reads into `buf`'s spare capacity now, else `WouldBlock` (see
+    /// [`TcpStream::try_read_buf`](crate::net::TcpStream::try_read_buf)).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or as `read(2)`.
+    pub fn try_read_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.io.try_read_buf(buf)
     }
 
     /// Writes what fits now, else `WouldBlock`.
@@ -160,22 +171,73 @@ impl UnixStream {
     ///
     /// `WouldBlock`, or as `write(2)`.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        use std::io::Write;
-        self.io.try_io(Direction::Write, |mut s| s.write(buf))
+        self.io.try_write(buf)
+    }
+
+    /// Writes from several buffers now (`writev(2)`), else `WouldBlock`.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or as `writev(2)`.
+    pub fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.io.try_write_vectored(bufs)
+    }
+
+    /// Splits the stream into a read half and a write half that borrow it, for use in one
+    /// task. They cost nothing.
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        split(self)
+    }
+
+    /// Splits the stream into owned halves, which can move into different tasks (see
+    /// [`TcpStream::into_split`](crate::net::TcpStream::into_split)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    /// use weft_reactor::net::UnixStream;
+    /// # let driver = weft_reactor::Driver::new().unwrap();
+    /// # let handle = driver.handle();
+    /// # let rt = weft_executor::Runtime::with_park(driver);
+    /// # let _enter = handle.enter();
+    /// # rt.block_on(async {
+    /// let (a, mut b) = UnixStream::pair()?;
+    /// let (mut rd, mut wr) = a.into_split();
+    /// wr.write_all(b"hey").await?;
+    /// drop(wr); // shuts down a's write side
+    /// let mut got = Vec::new();
+    /// b.read_to_end(&mut got).await?;
+    /// assert_eq!(got, b"hey");
+    /// b.write_all(b"yo").await?;
+    /// let mut buf = [0; 2];
+    /// rd.read_exact(&mut buf).await?;
+    /// assert_eq!(&buf, b"yo");
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        split_owned(Rc::new(self))
+    }
+
+    pub(crate) fn io(&self) -> &PollEvented<mio::net::UnixStream> {
+        &self.io
     }
 }
+
+impl_readiness!(UnixStream, poll_read_ready, poll_write_ready);
 
 impl_async_io!(
     UnixStream,
     [],
     |s| s.io,
-    close = |s| s.shutdown(Shutdown::Write)
+    close = |s| s.shutdown_std(Shutdown::Write)
 );
 impl_async_io!(
     &UnixStream,
     [],
     |s| s.io,
-    close = |s| s.shutdown(Shutdown::Write)
+    close = |s| s.shutdown_std(Shutdown::Write)
 );
 
 impl fmt::Debug for UnixStream {

@@ -1,12 +1,11 @@
-//! Small internal helpers shared by the primitives.
+//! Waiting: the FIFO list of waiters every blocking primitive keeps behind its lock
+//! ([`WaitList`]), and the wakers collected under that lock to be woken once it is released
+//! ([`WakeList`]). Never wake a waker with the lock held: a waker may run arbitrary code.
 
-mod biased;
-mod fence;
 mod wait_list;
 
-pub(crate) use biased::{BiasedLock, BiasedLockGuard, BiasedWord};
-pub(crate) use fence::{membarrier_available, AsymFence};
-pub(crate) use wait_list::{Key, WaitList};
+pub(crate) use wait_list::WaitList;
+pub(crate) use weft_core::slab::Key;
 
 use std::mem::MaybeUninit;
 use std::task::Waker;
@@ -55,6 +54,7 @@ impl WakeList {
     }
 
     /// Whether nothing is waiting to be woken.
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.woken == self.len && self.spill.is_empty()
     }
@@ -85,41 +85,6 @@ impl Drop for WakeList {
         // Wakers collected but never woken (a panic on the way) are woken here rather than
         // lost, so no waiter sleeps forever.
         self.wake_all();
-    }
-}
-
-/// Exponential backoff for the few places where a thread must wait for another thread to
-/// finish a handful of instructions (a sender between claiming a slot and publishing it).
-///
-/// On one thread these windows can never be observed: there is no `.await` inside them.
-pub(crate) struct Backoff {
-    step: u32,
-}
-
-impl Backoff {
-    const SPIN_LIMIT: u32 = 6;
-
-    pub(crate) fn new() -> Self {
-        Backoff { step: 0 }
-    }
-
-    /// Spins briefly, then yields the thread to the OS scheduler (the other thread may have
-    /// been preempted inside its window).
-    pub(crate) fn snooze(&mut self) {
-        if self.step <= Self::SPIN_LIMIT {
-            for _ in 0..1u32 << self.step {
-                std::hint::spin_loop();
-            }
-            self.step += 1;
-        } else {
-            std::thread::yield_now();
-        }
-    }
-
-    /// Whether spinning has gone on long enough that the caller should rather yield to its
-    /// executor (wake itself and return `Pending`).
-    pub(crate) fn is_completed(&self) -> bool {
-        self.step > Self::SPIN_LIMIT
     }
 }
 

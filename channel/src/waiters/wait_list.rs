@@ -1,47 +1,37 @@
 //! A FIFO list of waiters with O(1) push, pop and removal by key.
 //!
-//! Every blocking primitive in this crate keeps its waiters in a `WaitList` behind a
-//! `parking_lot::Mutex`. Entries live in a slab (`Vec`) and are threaded into a doubly linked
-//! list by index, so a cancelled future removes itself in O(1) and, once the slab has grown to
-//! the peak number of waiters, no push allocates. It is plain safe Rust: a [`Key`] carries a
-//! generation, so a stale key (its entry already popped and the slot reused) is recognised
-//! rather than misread.
+//! Every blocking primitive in this crate keeps its waiters in a `WaitList` behind a lock (a
+//! `parking_lot::Mutex`, or a [`BiasedLock`](crate::lock_free::BiasedLock) where the
+//! primitive's state word is biased). Entries live in a [`Slab`] and are threaded into a
+//! doubly linked list by index, so a cancelled future removes itself in O(1) and, once the
+//! slab has grown to the peak number of waiters, no push allocates. It is plain safe Rust: a
+//! [`Key`] is generation-checked, so a stale key (its entry already popped and the slot
+//! reused) is recognised rather than misread.
 //!
 //! An entry can also be *detached*: taken out of the FIFO order (a notifier has served it) while
 //! its slot stays reserved, so its owner can still read what the notifier wrote into it (a
 //! granted permit, the kind of notification) and then [`remove`](WaitList::remove) it.
 
-/// Index of no entry.
-const NIL: u32 = u32::MAX;
+use weft_core::slab::{Key, Slab, NIL};
 
-/// Names one entry of a [`WaitList`]; stays valid (and unique) until that entry leaves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Key {
-    index: u32,
-    generation: u32,
-}
-
+/// One waiter and its links.
 #[derive(Debug)]
-struct Entry<T> {
-    /// Bumped each time the slot is vacated, so old keys stop matching.
-    generation: u32,
-    /// `Some` while the slot is in use (linked or detached), `None` while it is free.
-    value: Option<T>,
-    /// Whether the entry is in the FIFO order (as opposed to detached or free).
+struct Node<T> {
+    value: T,
+    /// Whether the entry is in the FIFO order (as opposed to detached).
     linked: bool,
-    /// Previous entry (towards the front); for a free slot, unused.
+    /// Previous entry (towards the front).
     prev: u32,
-    /// Next entry (towards the back); for a free slot, the next free slot.
+    /// Next entry (towards the back).
     next: u32,
 }
 
 /// A FIFO list of waiters, see the module docs.
 #[derive(Debug)]
 pub(crate) struct WaitList<T> {
-    entries: Vec<Entry<T>>,
+    nodes: Slab<Node<T>>,
     head: u32,
     tail: u32,
-    free: u32,
     /// Number of linked entries.
     len: usize,
 }
@@ -56,10 +46,9 @@ impl<T> WaitList<T> {
     /// An empty list; allocates nothing.
     pub(crate) const fn new() -> Self {
         WaitList {
-            entries: Vec::new(),
+            nodes: Slab::new(),
             head: NIL,
             tail: NIL,
-            free: NIL,
             len: 0,
         }
     }
@@ -74,123 +63,77 @@ impl<T> WaitList<T> {
         self.len == 0
     }
 
-    /// Takes a free slot (or grows the slab) and stores `value` in it, unlinked.
-    fn alloc(&mut self, value: T) -> u32 {
-        self.len += 1;
-        if self.free != NIL {
-            let index = self.free;
-            let entry = &mut self.entries[index as usize];
-            self.free = entry.next;
-            entry.value = Some(value);
-            entry.linked = true;
-            return index;
-        }
-        let index = u32::try_from(self.entries.len()).expect("too many waiters");
-        assert!(index != NIL, "too many waiters");
-        let entry = Entry {
-            generation: 0,
-            value: Some(value),
-            linked: true,
-            prev: NIL,
-            next: NIL,
-        };
-        self.entries.push(entry);
-        index
-    }
-
-    fn key(&self, index: u32) -> Key {
-        Key {
-            index,
-            generation: self.entries[index as usize].generation,
-        }
-    }
-
     /// Appends `value` at the back (the last to be served).
     pub(crate) fn push_back(&mut self, value: T) -> Key {
-        let index = self.alloc(value);
-        let entry = &mut self.entries[index as usize];
-        entry.prev = self.tail;
-        entry.next = NIL;
+        let key = self.nodes.insert(Node {
+            value,
+            linked: true,
+            prev: self.tail,
+            next: NIL,
+        });
+        let index = key.index();
         match self.tail {
             NIL => self.head = index,
-            tail => self.entries[tail as usize].next = index,
+            tail => self.nodes.at_mut(tail).next = index,
         }
         self.tail = index;
-        self.key(index)
+        self.len += 1;
+        key
     }
 
     /// Inserts `value` at the front (the next to be served).
     pub(crate) fn push_front(&mut self, value: T) -> Key {
-        let index = self.alloc(value);
-        let entry = &mut self.entries[index as usize];
-        entry.prev = NIL;
-        entry.next = self.head;
+        let key = self.nodes.insert(Node {
+            value,
+            linked: true,
+            prev: NIL,
+            next: self.head,
+        });
+        let index = key.index();
         match self.head {
             NIL => self.tail = index,
-            head => self.entries[head as usize].prev = index,
+            head => self.nodes.at_mut(head).prev = index,
         }
         self.head = index;
-        self.key(index)
-    }
-
-    fn live(&self, key: Key) -> bool {
-        self.entries
-            .get(key.index as usize)
-            .is_some_and(|e| e.generation == key.generation && e.value.is_some())
+        self.len += 1;
+        key
     }
 
     /// Whether the entry named by `key` is still in the FIFO order (not detached, not removed).
     #[cfg(test)]
     pub(crate) fn is_linked(&self, key: Key) -> bool {
-        self.live(key) && self.entries[key.index as usize].linked
+        self.nodes.get(key).is_some_and(|n| n.linked)
     }
 
     /// The entry named by `key`, linked or detached, if it has not been removed.
     pub(crate) fn get_mut(&mut self, key: Key) -> Option<&mut T> {
-        if !self.live(key) {
-            return None;
-        }
-        self.entries[key.index as usize].value.as_mut()
+        self.nodes.get_mut(key).map(|n| &mut n.value)
     }
 
     /// Takes the entry at `index` (which must be linked) out of the FIFO order.
     fn unlink(&mut self, index: u32) {
-        let (prev, next) = {
-            let e = &mut self.entries[index as usize];
-            debug_assert!(e.linked);
-            e.linked = false;
-            (e.prev, e.next)
-        };
+        let node = self.nodes.at_mut(index);
+        debug_assert!(node.linked);
+        node.linked = false;
+        let (prev, next) = (node.prev, node.next);
         match prev {
             NIL => self.head = next,
-            p => self.entries[p as usize].next = next,
+            p => self.nodes.at_mut(p).next = next,
         }
         match next {
             NIL => self.tail = prev,
-            n => self.entries[n as usize].prev = prev,
+            n => self.nodes.at_mut(n).prev = prev,
         }
         self.len -= 1;
-    }
-
-    /// Frees the slot at `index` (which must be in use and unlinked).
-    fn release(&mut self, index: u32) -> T {
-        let entry = &mut self.entries[index as usize];
-        entry.generation = entry.generation.wrapping_add(1);
-        entry.next = self.free;
-        self.free = index;
-        entry.value.take().expect("released a free slot")
     }
 
     /// Removes the entry named by `key` (linked or detached) and frees its slot; `None` if it
     /// was already removed.
     pub(crate) fn remove(&mut self, key: Key) -> Option<T> {
-        if !self.live(key) {
-            return None;
+        if self.nodes.get(key)?.linked {
+            self.unlink(key.index());
         }
-        if self.entries[key.index as usize].linked {
-            self.unlink(key.index);
-        }
-        Some(self.release(key.index))
+        self.nodes.remove(key).map(|n| n.value)
     }
 
     /// Detaches the entry at the front: it leaves the FIFO order but its slot (and key) stay
@@ -200,18 +143,15 @@ impl<T> WaitList<T> {
             NIL => None,
             head => {
                 self.unlink(head);
-                self.entries[head as usize].value.as_mut()
+                Some(&mut self.nodes.at_mut(head).value)
             }
         }
     }
 
     /// The entry at the front, with its key.
     pub(crate) fn front_mut(&mut self) -> Option<(Key, &mut T)> {
-        if self.head == NIL {
-            return None;
-        }
-        let key = self.key(self.head);
-        Some((key, self.entries[self.head as usize].value.as_mut()?))
+        let key = self.nodes.key_at(self.head)?;
+        Some((key, &mut self.nodes.at_mut(self.head).value))
     }
 
     /// Removes and returns the entry at the front.
@@ -220,7 +160,7 @@ impl<T> WaitList<T> {
             NIL => None,
             head => {
                 self.unlink(head);
-                Some(self.release(head))
+                Some(self.nodes.remove_at(head).value)
             }
         }
     }
@@ -229,11 +169,9 @@ impl<T> WaitList<T> {
     pub(crate) fn for_each_mut(&mut self, mut f: impl FnMut(&mut T)) {
         let mut index = self.head;
         while index != NIL {
-            let entry = &mut self.entries[index as usize];
-            if let Some(value) = entry.value.as_mut() {
-                f(value);
-            }
-            index = entry.next;
+            let node = self.nodes.at_mut(index);
+            f(&mut node.value);
+            index = node.next;
         }
     }
 }
