@@ -6,30 +6,36 @@
 //! oneshot reply) then reuses one warm block. A block freed on another thread (its last waker
 //! dropped there) goes back to the allocator as usual.
 //!
-//! Every cacheable task block (size up to `CLASSES * GRANULE`, alignment up to `GRANULE`) is
-//! allocated with its size rounded up to a multiple of `GRANULE` and an alignment of exactly
-//! `GRANULE` (what the allocator does anyway), and that layout is what its vtable records: so
-//! all blocks of a size class have one layout, any of them fits any task of that class, and a
-//! block is freed with the layout it was allocated with whichever way it goes. Blocks are kept
-//! by size class, at most `PER_CLASS` per class; the runtime frees them when it is dropped.
+//! A cacheable task block (size a multiple of `STEP` up to `CLASSES * STEP`, alignment up to
+//! `ALIGN`) is allocated with its own size and an alignment of exactly `ALIGN` (what the
+//! allocator gives anyway), and that layout is what its vtable records: blocks are kept by
+//! exact size, so a cached block is reused only for a task of that size, and is freed with the
+//! layout it was allocated with whichever way it goes. At most `PER_CLASS` blocks are kept per
+//! size; the runtime frees them when it is dropped.
 
 use std::alloc::{self, Layout};
 use std::ptr::NonNull;
 
-/// Size classes are multiples of this (and blocks aligned to at most this are cached).
-const GRANULE: usize = 16;
-/// Blocks up to `CLASSES * GRANULE` bytes are cached.
-const CLASSES: usize = 32;
-/// The most blocks kept per class.
-const PER_CLASS: usize = 64;
+/// The alignment of every cacheable block (and the largest alignment that is cached).
+const ALIGN: usize = 16;
+/// Sizes are multiples of this (a task block holds `u64`s, so its size is one).
+const STEP: usize = 8;
+/// Blocks up to `CLASSES * STEP` bytes are cached.
+const CLASSES: usize = 64;
+/// The most blocks kept per size. Few: enough for a task that ends and the next spawn (the
+/// common loop), while a burst that frees thousands of blocks leaves almost all of them to
+/// the allocator, whose free lists coalesce better without cached blocks between them (64
+/// cost spawn_many ~50 instructions a task in glibc's `unlink_chunk`).
+const PER_CLASS: usize = 8;
 
-/// The layout to allocate a task block of `layout` with: the size class's layout when the
-/// block is cacheable, else `layout` itself.
+/// The layout to allocate a task block of `layout` with: aligned to `ALIGN` when the block is
+/// cacheable, else `layout` itself.
 pub(crate) const fn block_layout(layout: Layout) -> Layout {
-    if layout.align() > GRANULE || layout.size() > CLASSES * GRANULE || layout.size() == 0 {
+    let size = layout.size();
+    if layout.align() > ALIGN || size > CLASSES * STEP || size == 0 || size % STEP != 0 {
         return layout;
     }
-    match Layout::from_size_align(layout.size().div_ceil(GRANULE) * GRANULE, GRANULE) {
+    match Layout::from_size_align(size, ALIGN) {
         Ok(l) => l,
         Err(_) => layout,
     }
@@ -38,16 +44,15 @@ pub(crate) const fn block_layout(layout: Layout) -> Layout {
 /// The layout of the blocks of class `c`.
 fn class_layout(c: usize) -> Layout {
     // A multiple of a power of two, far from overflowing: always valid.
-    Layout::from_size_align((c + 1) * GRANULE, GRANULE).expect("valid class layout")
+    Layout::from_size_align((c + 1) * STEP, ALIGN).expect("valid class layout")
 }
 
 /// The class of a block allocated with `layout` (from [`block_layout`]), if cacheable.
 fn class(layout: Layout) -> Option<usize> {
-    let cacheable = layout.align() == GRANULE
-        && layout.size() <= CLASSES * GRANULE
-        && layout.size() != 0
-        && layout.size() % GRANULE == 0;
-    cacheable.then(|| layout.size() / GRANULE - 1)
+    let size = layout.size();
+    let cacheable =
+        layout.align() == ALIGN && size <= CLASSES * STEP && size != 0 && size % STEP == 0;
+    cacheable.then(|| size / STEP - 1)
 }
 
 /// Freed blocks by size class. Owner thread only (it lives in the runtime's core).
