@@ -20,7 +20,10 @@
 # untuned); mini_redis allocates nothing per request once warm.
 #
 # Usage: benches/redis.sh            (env: N=200000 REPS=3 CARGO_TARGET_DIR=target
-#                                      MINI_REDIS_ROOT=$CARGO_TARGET_DIR/mini-redis-bin)
+#                                      MINI_REDIS_ROOT=$CARGO_TARGET_DIR/mini-redis-bin
+#                                      QUIET_WAIT=15: seconds to wait for a quiet machine
+#                                      MINI_REDIS_INSTALL=1: 0 skips `cargo install`
+#                                      BENCH_REPORT_DIR: also write redis.md there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-200000}
@@ -42,7 +45,9 @@ echo "building examples/mini_redis (release)"
 timeout 1800 cargo build --release --example mini_redis 2>&1 | tail -1
 WEFT_BIN=$CARGO_TARGET_DIR/release/examples/mini_redis
 TOKIO_BIN=$MINI_REDIS_ROOT/bin/mini-redis-server
-if [ ! -x "$TOKIO_BIN" ]; then
+if [ ! -x "$TOKIO_BIN" ] && [ "${MINI_REDIS_INSTALL:-1}" = 0 ]; then
+  echo "mini-redis: not installed and MINI_REDIS_INSTALL=0: skipping the tokio mini-redis column"
+elif [ ! -x "$TOKIO_BIN" ]; then
   echo "installing the mini-redis crate into $MINI_REDIS_ROOT (cargo install; a few minutes)"
   if ! timeout 2400 cargo install mini-redis --locked --root "$MINI_REDIS_ROOT" \
     >"$CARGO_TARGET_DIR/mini-redis-install.log" 2>&1; then
@@ -108,7 +113,7 @@ other_load() {
 
 wait_quiet() {
   local load
-  for _ in $(seq 30); do
+  for _ in $(seq $((2 * ${QUIET_WAIT:-15}))); do
     load=$(other_load)
     awk -v l="$load" 'BEGIN { exit !(l <= 0.10) }' && break
     sleep 0.5
@@ -157,7 +162,7 @@ done
 # --- summary ------------------------------------------------------------------------------
 echo
 echo "medians over rounds (ratios: median of the per-round ratios)"
-awk -v servers="$SERVERS" '
+awk -v servers="$SERVERS" -v md="${BENCH_REPORT_DIR:+$BENCH_REPORT_DIR/redis.md}" -v n="$N" -v reps="$REPS" '
   function median(list,   a, n, i, j, t) {
     n = split(list, a, " ")
     for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -165,30 +170,46 @@ awk -v servers="$SERVERS" '
     return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
   function f(x, fmt) { return (x == "-") ? "n/a" : sprintf(fmt, x) }
-  { set[$2, $3, $1] = $4; get[$2, $3, $1] = $5; cpu[$2, $3, $1] = $6; reps[$1] = 1 }
+  { set[$2, $3, $1] = $4; get[$2, $3, $1] = $5; cpu[$2, $3, $1] = $6; reps_seen[$1] = 1 }
   END {
     ns = split(servers, sv, " ")
     for (p = 1; p <= 2; p++) {
       pl = (p == 1) ? 1 : 16
       for (k = 1; k <= ns; k++) {
         s = sv[k]; ls = lg = lc = ""
-        for (r in reps) if ((pl, s, r) in set) { ls = ls " " set[pl, s, r]; lg = lg " " get[pl, s, r]; lc = lc " " cpu[pl, s, r] }
+        for (r in reps_seen) if ((pl, s, r) in set) { ls = ls " " set[pl, s, r]; lg = lg " " get[pl, s, r]; lc = lc " " cpu[pl, s, r] }
         printf "-P %-2d %-6s SET %10s req/s  GET %10s req/s  server CPU %6s us/req\n", pl, s, f(median(ls), "%.0f"), f(median(lg), "%.0f"), f(median(lc), "%.2f")
       }
       for (k = 1; k <= ns; k++) {
         s = sv[k]; if (s == "redis") continue
         rs = rg = rc = ""
-        for (r in reps) if (((pl, s, r) in set) && ((pl, "redis", r) in set)) {
+        for (r in reps_seen) if (((pl, s, r) in set) && ((pl, "redis", r) in set)) {
           rs = rs " " set[pl, s, r] / set[pl, "redis", r]
           rg = rg " " get[pl, s, r] / get[pl, "redis", r]
           if (cpu[pl, "redis", r] > 0) rc = rc " " cpu[pl, s, r] / cpu[pl, "redis", r]
         }
         name = (s == "weft") ? "mini_redis" : "tokio mini-redis"
         printf "-P %-2d %s / redis-server: req/s SET %s GET %s   CPU per request %s\n", pl, name, f(median(rs), "%.2f"), f(median(rg), "%.2f"), f(median(rc), "%.2f")
-        if (s == "weft") { ratio_set[pl] = median(rs); ratio_get[pl] = median(rg); ratio_cpu[pl] = median(rc) }
+        if (s == "weft") { ratio_set[pl] = median(rs); ratio_get[pl] = median(rg); ratio_cpu[pl] = median(rc); mr_set[pl] = ratio_set[pl]; mr_get[pl] = ratio_get[pl]; mr_cpu[pl] = ratio_cpu[pl] }
       }
     }
     print ""
     printf "target -P 16: mini_redis req/s >= 0.8 x redis-server: SET %.2f GET %.2f -> %s\n", ratio_set[16], ratio_get[16], (ratio_set[16] >= 0.8 && ratio_get[16] >= 0.8) ? "met" : "MISSED"
     printf "target -P 1: mini_redis CPU per request <= redis-server: %.2f -> %s\n", ratio_cpu[1], (ratio_cpu[1] <= 1.0) ? "met" : "MISSED"
+    if (md != "") {
+      printf "`benches/redis.sh` (N=%d, %d interleaved rounds): `redis-benchmark -t set,get -n %d -c 50 -q [-P 16]` against weft'"'"'s `examples/mini_redis`", n, reps, n > md
+      printf "%s and redis-server (no persistence); servers on core 0, client on core 1. Medians over rounds; ratios are medians of per-round ratios to redis-server. Unpipelined, req/s measures the client: compare the servers'"'"' CPU per request.\n\n", (servers ~ /tokio/) ? ", the `mini-redis` crate'"'"'s server (tokio)" : " (the tokio mini-redis column is skipped: not installed)" > md
+      print "| server | pipeline | SET req/s | GET req/s | server CPU per request |" > md
+      print "|---|---|---|---|---|" > md
+      for (p = 1; p <= 2; p++) {
+        pl = (p == 1) ? 1 : 16
+        for (k = 1; k <= ns; k++) {
+          s = sv[k]; ls = lg = lc = ""
+          for (r in reps_seen) if ((pl, s, r) in set) { ls = ls " " set[pl, s, r]; lg = lg " " get[pl, s, r]; lc = lc " " cpu[pl, s, r] }
+          name = (s == "weft") ? "weft mini_redis" : (s == "tokio") ? "tokio mini-redis" : "redis-server"
+          printf "| %s | -P %d | %s | %s | %s us |\n", name, pl, f(median(ls), "%.0f"), f(median(lg), "%.0f"), f(median(lc), "%.2f") > md
+        }
+        printf "| **weft / redis-server** | -P %d | %s | %s | **%s** |\n", pl, f(mr_set[pl], "%.2f"), f(mr_get[pl], "%.2f"), f(mr_cpu[pl], "%.2f") > md
+      }
+    }
   }' "$RESULTS"

@@ -18,14 +18,16 @@
 //! cargo bench --bench timer -- --warm-up-time 1 --measurement-time 3
 //! ```
 
-use std::future::{poll_fn, Future};
-use std::pin::Pin;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion, Throughput};
+
+#[path = "guard/insert_cancel.rs"]
+mod insert_cancel;
+use insert_cancel::insert_then_cancel;
 
 const INSERT_N: usize = 100_000;
 const FIRE_N: usize = 10_000;
@@ -43,31 +45,6 @@ fn offsets(n: usize, lo: Duration, hi: Duration, seed: u64) -> Arc<[Duration]> {
             lo + (hi - lo).mul_f64(r)
         })
         .collect()
-}
-
-/// Creates one timer future per offset into `buf`, polls each once in place (registering
-/// it), then drops them all in place (cancelling them).
-async fn insert_then_cancel<F: Future>(
-    buf: &mut Vec<F>,
-    offs: &[Duration],
-    make: impl Fn(Duration) -> F,
-) {
-    assert!(buf.is_empty() && buf.capacity() >= offs.len());
-    for &o in offs {
-        buf.push(make(o));
-    }
-    poll_fn(|cx| {
-        for f in buf.iter_mut() {
-            // SAFETY: the futures are never moved after this: `buf` had the capacity for all
-            // of them before the first push (asserted above), nothing is pushed or removed
-            // until `clear` below, and `clear` (or the Vec's drop, on unwind) drops them in
-            // place before their memory is reused.
-            let _ = unsafe { Pin::new_unchecked(f) }.poll(cx);
-        }
-        Poll::Ready(())
-    })
-    .await;
-    buf.clear();
 }
 
 /// Sums the lateness of woken tasks.
@@ -509,7 +486,10 @@ fn main() {
     keep_freed_memory();
     benches();
     Criterion::default().configure_from_args().final_summary();
-    if std::env::args().any(|a| a == "--bench") {
+    // `cargo xtask bench` runs the groups one at a time and asks for the summary once.
+    if std::env::args().any(|a| a == "--bench")
+        && std::env::var_os("WEFT_BENCH_NO_SUMMARY").is_none()
+    {
         interleaved_summary();
     }
 }

@@ -8,6 +8,8 @@
 # by the requests wrk completed.
 #
 # Usage: benches/wrk.sh [duration, default 10s]
+# With BENCH_REPORT_DIR set (as `cargo xtask bench` does), also writes the table as markdown
+# to $BENCH_REPORT_DIR/wrk.md for BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10s}
@@ -38,7 +40,7 @@ run_one() { # name binary port conns
     'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
   printf '%-6s c=%-4s %10s req/s  p50 %-8s p99 %-8s server CPU %6s us/req %s\n' \
     "$name" "$conns" "$rps" "$p50" "$p99" "$us_per_req" "$errs"
-  echo "$name $conns $rps $us_per_req" >>"$RESULTS"
+  echo "$name $conns $rps $us_per_req $p50 $p99" >>"$RESULTS"
 }
 
 RESULTS=$(mktemp)
@@ -53,4 +55,21 @@ awk '{ rps[$1" "$2]=$3; cpu[$1" "$2]=$4 }
         for (i in cs) { c=cs[i];
           printf "c=%-4s weft/tokio: req/s %.2f, server CPU per request %.2f\n", c,
             rps["weft "c]/rps["tokio "c], cpu["weft "c]/cpu["tokio "c] } }' "$RESULTS"
+if [ -n "${BENCH_REPORT_DIR:-}" ]; then
+  {
+    echo "\`benches/wrk.sh $DURATION\`: \`examples/http_hello\` (weft) and the same server on tokio's"
+    echo "current_thread runtime (\`benches/peers/tokio_http.rs\`), \`wrk -t1\`, server pinned to core 0"
+    echo "and wrk to core 1. wrk fills its core, so req/s mostly measures wrk; the server's CPU time"
+    echo "per request (utime + stime from /proc/PID/stat over the run) compares the servers."
+    echo
+    echo "| server | connections | req/s | p50 | p99 | server CPU per request |"
+    echo "|---|---|---|---|---|---|"
+    awk '{ printf "| %s | %s | %s | %s | %s | %s us |\n", $1, $2, $3, $5, $6, $4 }' "$RESULTS"
+    awk '{ rps[$1" "$2]=$3; cpu[$1" "$2]=$4 }
+      END { split("50 256", cs, " ");
+            for (i = 1; i <= 2; i++) { c = cs[i];
+              printf "| **weft / tokio** | %s | %.2f | | | **%.2f** |\n", c,
+                rps["weft "c]/rps["tokio "c], cpu["weft "c]/cpu["tokio "c] } }' "$RESULTS"
+  } >"$BENCH_REPORT_DIR/wrk.md"
+fi
 rm -f "$RESULTS"

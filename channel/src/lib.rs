@@ -29,7 +29,7 @@
 //! | `mpsc` unbounded `send` | 1 CAS (+2 per 31 messages) | no | no (block reused) |
 //! | `mpsc` unbounded receive | 0 (+1 per 31 messages) | no | no |
 //! | `mpsc` receiver asleep: park / the send that wakes it | +1 CAS / +0 | no | no |
-//! | `oneshot` create / send / receive | 0 / 1 CAS / 1 `fetch_and` | no | 1 block per channel |
+//! | `oneshot` create / send / receive | 0 / 1 CAS / 0 (+1 CAS to wait) | no | 1 block per channel |
 //! | `Mutex` lock / unlock, `RwLock` read or write / release | 1 CAS / 1 CAS | no | no |
 //! | `Semaphore` acquire / release | 1 CAS / 1 CAS | no | no |
 //! | `Notify::notify_one` / `notify_waiters` with no waiter | 1 CAS | no | no |

@@ -3,31 +3,45 @@
 //! # How it is built (here be dragons)
 //!
 //! One heap block holds the value, the two wakers and a state word. There is no `Arc`: the
-//! state word doubles as the reference count, through the `TX_ALIVE` / `RX_ALIVE` bits, so
-//! that each side's last operation both does its work and lets go of the block in a single
-//! read-modify-write. The side whose RMW clears the last `*_ALIVE` bit frees the block.
+//! state word doubles as the reference count, through the `TX_ALIVE` / `RX_ALIVE` bits. A
+//! side clears its `*_ALIVE` bit in its last write to the block; the side that sees the other
+//! one's bit already clear frees the block.
 //!
 //! ```text
-//!  Sender::send:  write value ─▶ CAS: +VALUE_SENT +COMPLETE (−TX_ALIVE unless it must wake
-//!                                      the receiver, in which case: wake, then −TX_ALIVE)
-//!  Receiver poll: load; VALUE_SENT? take value ─▶ −RX_ALIVE
+//!  receiver waits: store waker ─▶ CAS +RX_TASK_SET
+//!  Sender::send:   write value ─▶ receiver waiting?
+//!                    no:  CAS +VALUE_SENT −TX_ALIVE
+//!                    yes: CAS −RX_TASK_SET +TX_BUSY ─▶ take the waker ─▶
+//!                         store +VALUE_SENT −TX_ALIVE −TX_BUSY ─▶ wake it
+//!  receiver done:  load; VALUE_SENT (so −TX_ALIVE): take the value, free the block
 //! ```
 //!
-//! So a send costs one CAS and a receive one load and one RMW, plus the block's allocation.
+//! So a round trip through a waiting receiver costs two read-modify-writes (the receiver's
+//! registration and the sender's claim of its waker), plus the block's allocation: the
+//! sender's last write is a plain store, and the receiver, which finds the sender gone, frees
+//! the block without one.
 //!
 //! # Ground rules
 //!
 //! * `value`: written by the sender before it sets `VALUE_SENT`; after that only the receiver
-//!   touches it. If the sender finds `CLOSED`, it does not set `VALUE_SENT` and takes the
-//!   value back.
-//! * `rx_waker`: written by the receiver only while `RX_TASK_SET` is clear and `COMPLETE` is
-//!   not set; read (woken) by the sender when its completing CAS saw `RX_TASK_SET`.
-//! * `tx_waker`: written by the sender only while `TX_TASK_SET` is clear and `CLOSED` is not
-//!   set; read by the receiver when its closing CAS saw `TX_TASK_SET` without `COMPLETE`.
-//! * A side that must wake the other after its final CAS keeps its `*_ALIVE` bit through that
-//!   CAS and clears it after waking, so the block cannot be freed under the wake.
-//! * Whoever clears the last `*_ALIVE` bit has exclusive access and frees the block (which
-//!   drops whatever value and wakers are still in it).
+//!   touches it. If the sender finds the receiver closed or gone, it does not set
+//!   `VALUE_SENT` and takes the value back.
+//! * `rx_waker`: read and written by the receiver only while `RX_TASK_SET` is clear (only the
+//!   receiver sets it; to look at the waker it registered before, it first takes the slot back
+//!   with a CAS); taken by the sender only after its CAS cleared `RX_TASK_SET` and set
+//!   `TX_BUSY`.
+//! * `tx_waker`: the same with the roles swapped: touched by the sender only while
+//!   `TX_TASK_SET` is clear; taken by the receiver only after its CAS cleared `TX_TASK_SET`
+//!   and set `RX_BUSY` (with `CLOSED`).
+//! * While `TX_BUSY` is set, the receiver changes nothing in the state word (it waits: the
+//!   sender is a few instructions from its store), so the sender ends with a plain store;
+//!   likewise the sender while `RX_BUSY` is set. Every other change is a CAS, which fails on
+//!   a state the other side changed, so no update is lost.
+//! * Clearing `TX_ALIVE` is the sender's last access to the block, and clearing `RX_ALIVE`
+//!   the receiver's. `VALUE_SENT` is set in the same write that clears `TX_ALIVE`.
+//! * Whoever clears its `*_ALIVE` bit and saw the other one already clear frees the block;
+//!   a receiver that sees `TX_ALIVE` clear is alone with the block and frees it without a
+//!   write (which drops whatever value and wakers are still in it).
 
 use std::cell::UnsafeCell;
 use std::fmt;
@@ -35,25 +49,32 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
+use std::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Release};
 use std::task::{Context, Poll, Waker};
 
 use weft_core::ready_budget;
 
-/// The receiver's waker is in `rx_waker`. Set and cleared by the receiver.
+/// The receiver's waker is in `rx_waker`. Set by the receiver; cleared by the receiver (to
+/// replace the waker) or by the sender (taking it, with `TX_BUSY`).
 const RX_TASK_SET: usize = 1 << 0;
-/// The value is in `value` and belongs to the receiver. Set by the sender, never cleared.
+/// The value is in `value` and belongs to the receiver. Set by the sender with `TX_ALIVE`
+/// cleared; never cleared.
 const VALUE_SENT: usize = 1 << 1;
 /// The receiver was closed or dropped: no value will be accepted. Never cleared.
 const CLOSED: usize = 1 << 2;
-/// The sender's waker (for `closed()`) is in `tx_waker`. Set and cleared by the sender.
+/// The sender's waker (for `closed()`) is in `tx_waker`. Set by the sender; cleared by the
+/// sender (to replace the waker) or by the receiver (taking it, with `RX_BUSY`).
 const TX_TASK_SET: usize = 1 << 3;
-/// The sender has finished: it sent (with `VALUE_SENT`) or was dropped. Never cleared.
-const COMPLETE: usize = 1 << 4;
-/// The sender still references the block.
+/// The sender still uses the block. Cleared in its last write.
 const TX_ALIVE: usize = 1 << 5;
-/// The receiver still references the block.
+/// The receiver still uses the block. Cleared in its last write.
 const RX_ALIVE: usize = 1 << 6;
+/// The sender is taking the receiver's waker; set from its CAS to its closing store. The
+/// receiver writes nothing to the state meanwhile.
+const TX_BUSY: usize = 1 << 7;
+/// The receiver is taking the sender's waker (closing); set from its CAS to its store. The
+/// sender writes nothing to the state meanwhile.
+const RX_BUSY: usize = 1 << 8;
 
 /// Error types of the oneshot channel.
 pub mod error {
@@ -164,30 +185,34 @@ unsafe impl<T: Send> Send for Receiver<T> {}
 // SAFETY: `&Receiver` only reads the state word.
 unsafe impl<T: Send> Sync for Receiver<T> {}
 
-/// Applies `f` to the state word in a CAS loop; returns the previous state.
-fn update(state: &AtomicUsize, f: impl Fn(usize) -> usize) -> usize {
-    let mut cur = state.load(Acquire);
-    loop {
-        match state.compare_exchange_weak(cur, f(cur), AcqRel, Acquire) {
-            Ok(prev) => return prev,
-            Err(actual) => cur = actual,
-        }
+/// Loads the state once the other side is not busy (`busy`: `TX_BUSY` for the receiver,
+/// `RX_BUSY` for the sender). A busy side is a few instructions from its closing store, so
+/// this spins briefly, then yields the thread in case that side was preempted.
+#[inline]
+fn load_idle(state: &AtomicUsize, busy: usize) -> usize {
+    let s = state.load(Acquire);
+    if s & busy == 0 {
+        s
+    } else {
+        wait_idle(state, busy)
     }
 }
 
-/// Clears `alive` (`TX_ALIVE` or `RX_ALIVE`); frees the block if that was the last one.
-///
-/// # Safety
-///
-/// `ptr` is a live block on which the caller's side still holds `alive`; the caller does not
-/// touch the block afterwards.
-unsafe fn release<T>(ptr: NonNull<Inner<T>>, alive: usize) {
-    // SAFETY: the caller holds `alive`, so the block is not freed yet.
-    let prev = unsafe { ptr.as_ref() }.state.fetch_and(!alive, AcqRel);
-    if prev & (TX_ALIVE | RX_ALIVE) == alive {
-        // SAFETY: our RMW cleared the last alive bit (and acquired the other side's release),
-        // so we have exclusive access; the block came from `Box::leak` in `channel`.
-        unsafe { free(ptr) }
+#[cold]
+#[inline(never)]
+fn wait_idle(state: &AtomicUsize, busy: usize) -> usize {
+    let mut spins = 0u32;
+    loop {
+        let s = state.load(Acquire);
+        if s & busy == 0 {
+            return s;
+        }
+        if spins < 64 {
+            spins += 1;
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
     }
 }
 
@@ -195,11 +220,138 @@ unsafe fn release<T>(ptr: NonNull<Inner<T>>, alive: usize) {
 ///
 /// # Safety
 ///
-/// Both alive bits are clear and the caller cleared the last one: nobody else can reach the
-/// block.
+/// Both alive bits are clear (or the caller is the receiver and saw `TX_ALIVE` clear, and
+/// would clear `RX_ALIVE` now): nobody else can reach the block.
 unsafe fn free<T>(ptr: NonNull<Inner<T>>) {
     // SAFETY: per the caller's contract, and the block was allocated by `Box` in `channel`.
     drop(unsafe { Box::from_raw(ptr.as_ptr()) });
+}
+
+/// Which side ends a channel by waking the other: the flags of that side's handover.
+#[derive(Clone, Copy)]
+enum Waking {
+    /// The sender, waking a receiver that waits for the value: clears `RX_TASK_SET`, sets
+    /// `TX_BUSY`, takes `rx_waker`.
+    Receiver,
+    /// The receiver, closing and waking a sender that waits in `closed()`: clears
+    /// `TX_TASK_SET`, sets `RX_BUSY` and `CLOSED`, takes `tx_waker`.
+    Sender,
+}
+
+/// One side's end while the other waits: takes the other's waker out under its `*_BUSY`
+/// bit, publishes `last` (its final state) with a plain store, then wakes the other side.
+/// Returns `false` if the CAS lost a race (reload and retry).
+///
+/// # Safety
+///
+/// `ptr` is live; the caller is the sender for `Waking::Receiver` (holding `TX_ALIVE`, with
+/// `seen` showing `RX_TASK_SET` and `RX_ALIVE`) or the receiver for `Waking::Sender`
+/// (holding `RX_ALIVE`, with `seen` showing `TX_TASK_SET` and `TX_ALIVE`); `last` keeps the
+/// other side's alive bit; and the caller does not touch the block after a `true` if `last`
+/// clears its own alive bit.
+unsafe fn wake_other<T>(ptr: NonNull<Inner<T>>, who: Waking, seen: usize, last: usize) -> bool {
+    // SAFETY: the caller holds its alive bit.
+    let inner = unsafe { ptr.as_ref() };
+    let (busy, slot) = match who {
+        Waking::Receiver => ((seen & !RX_TASK_SET) | TX_BUSY, &inner.rx_waker),
+        Waking::Sender => ((seen & !TX_TASK_SET) | CLOSED | RX_BUSY, &inner.tx_waker),
+    };
+    if inner
+        .state
+        .compare_exchange_weak(seen, busy, AcqRel, Acquire)
+        .is_err()
+    {
+        return false;
+    }
+    // SAFETY: our CAS cleared the other side's `*_TASK_SET` bit and set our `*_BUSY` bit:
+    // the other side does not touch its waker slot (its bit is clear, but our busy bit makes
+    // it wait) nor change the state until our store, and it stays alive (it cannot clear its
+    // alive bit meanwhile).
+    let waker = unsafe { (*slot.get()).take() };
+    // Nothing changed the state since our CAS (ground rules), so a store is enough. After it
+    // the other side may free the block: we own the waker and touch nothing else.
+    inner.state.store(last, Release);
+    if let Some(waker) = waker {
+        waker.wake();
+    }
+    true
+}
+
+/// The sender lets go without sending (dropped, or the receiver is closed or gone): wakes a
+/// waiting receiver with the error, and frees the block if the receiver is gone.
+///
+/// # Safety
+///
+/// `ptr` is live, the caller is the sender, holds `TX_ALIVE` and does not touch the block
+/// afterwards; `VALUE_SENT` is not set.
+unsafe fn tx_leave<T>(ptr: NonNull<Inner<T>>) {
+    // SAFETY: we hold TX_ALIVE.
+    let inner = unsafe { ptr.as_ref() };
+    let mut state = load_idle(&inner.state, RX_BUSY);
+    loop {
+        if state & (RX_TASK_SET | RX_ALIVE | CLOSED) == RX_TASK_SET | RX_ALIVE {
+            // SAFETY: forwarded; the last state keeps RX_ALIVE, so the receiver frees.
+            if unsafe {
+                wake_other(
+                    ptr,
+                    Waking::Receiver,
+                    state,
+                    state & !(RX_TASK_SET | TX_ALIVE),
+                )
+            } {
+                return;
+            }
+        } else {
+            if let Ok(prev) =
+                inner
+                    .state
+                    .compare_exchange_weak(state, state & !TX_ALIVE, AcqRel, Acquire)
+            {
+                if prev & RX_ALIVE == 0 {
+                    // SAFETY: we cleared the last alive bit.
+                    unsafe { free(ptr) };
+                }
+                return;
+            }
+        }
+        state = load_idle(&inner.state, RX_BUSY);
+    }
+}
+
+/// The receiver lets go after it has its result, or when dropped: frees the block if the
+/// sender is gone, else leaves that to the sender (waking it if it waits in `closed()`).
+///
+/// # Safety
+///
+/// `ptr` is live, the caller is the receiver, holds `RX_ALIVE`, does not touch the block
+/// afterwards, and has taken the value out if `VALUE_SENT` was set (or lets `free` drop it).
+unsafe fn rx_leave<T>(ptr: NonNull<Inner<T>>) {
+    // SAFETY: we hold RX_ALIVE.
+    let inner = unsafe { ptr.as_ref() };
+    let mut state = load_idle(&inner.state, TX_BUSY);
+    loop {
+        if state & TX_ALIVE == 0 {
+            // SAFETY: the sender is gone for good and we are leaving: the block is ours.
+            unsafe { free(ptr) };
+            return;
+        }
+        let last = (state | CLOSED) & !(TX_TASK_SET | RX_ALIVE);
+        if state & (TX_TASK_SET | CLOSED) == TX_TASK_SET {
+            // SAFETY: forwarded; the last state clears RX_ALIVE with TX_ALIVE set: the sender
+            // frees.
+            if unsafe { wake_other(ptr, Waking::Sender, state, last) } {
+                return;
+            }
+        } else if inner
+            .state
+            .compare_exchange_weak(state, last | (state & TX_TASK_SET), AcqRel, Acquire)
+            .is_ok()
+        {
+            // TX_ALIVE was set in the state we replaced: the sender frees.
+            return;
+        }
+        state = load_idle(&inner.state, TX_BUSY);
+    }
 }
 
 impl<T> Sender<T> {
@@ -228,38 +380,32 @@ impl<T> Sender<T> {
         let inner = unsafe { ptr.as_ref() };
         // SAFETY: `VALUE_SENT` is not set, so only the sender touches `value` (ground rules).
         unsafe { *inner.value.get() = Some(value) };
-        let mut state = inner.state.load(Acquire);
+        let mut state = load_idle(&inner.state, RX_BUSY);
         loop {
-            if state & CLOSED != 0 {
+            if state & (CLOSED | RX_ALIVE) != RX_ALIVE {
                 // SAFETY: we never set VALUE_SENT, so the value is still ours.
                 let value = unsafe { (*inner.value.get()).take() }.expect("value vanished");
-                update(&inner.state, |s| s | COMPLETE);
-                // SAFETY: we hold TX_ALIVE and do not touch the block afterwards.
-                unsafe { release(ptr, TX_ALIVE) };
+                // SAFETY: we hold TX_ALIVE, never set VALUE_SENT, and leave the block.
+                unsafe { tx_leave(ptr) };
                 return Err(value);
             }
-            let wake = state & RX_TASK_SET != 0;
-            let mut next = state | VALUE_SENT | COMPLETE;
-            if !wake {
-                next &= !TX_ALIVE; // not CLOSED, so the receiver is alive: it frees the block
-            }
-            match inner
+            let last = (state & !(RX_TASK_SET | TX_ALIVE)) | VALUE_SENT;
+            if state & RX_TASK_SET != 0 {
+                // SAFETY: we hold TX_ALIVE; `state` shows a waiting, alive receiver; we return
+                // right after a `true`.
+                if unsafe { wake_other(ptr, Waking::Receiver, state, last) } {
+                    return Ok(());
+                }
+            } else if inner
                 .state
-                .compare_exchange_weak(state, next, AcqRel, Acquire)
+                .compare_exchange_weak(state, last, AcqRel, Acquire)
+                .is_ok()
             {
-                Ok(_) if !wake => return Ok(()),
-                Ok(_) => break,
-                Err(actual) => state = actual,
+                // The receiver is alive and not closed: it takes the value and frees.
+                return Ok(());
             }
+            state = load_idle(&inner.state, RX_BUSY);
         }
-        // SAFETY: our CAS saw RX_TASK_SET and set COMPLETE: the receiver no longer writes
-        // `rx_waker`, and we still hold TX_ALIVE.
-        if let Some(waker) = unsafe { &*inner.rx_waker.get() } {
-            waker.wake_by_ref();
-        }
-        // SAFETY: we hold TX_ALIVE and do not touch the block afterwards.
-        unsafe { release(ptr, TX_ALIVE) };
-        Ok(())
     }
 
     /// Whether the receiver has been dropped or closed (a send would fail).
@@ -309,83 +455,30 @@ impl<T> Sender<T> {
     /// ```
     pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let inner = self.inner();
-        let mut state = inner.state.load(Acquire);
-        if state & CLOSED != 0 {
-            return Poll::Ready(());
+        let closed = |s: usize| s & CLOSED != 0;
+        // SAFETY: our own slot and flags; we hold TX_ALIVE.
+        match unsafe {
+            register_waker(
+                &inner.state,
+                &inner.tx_waker,
+                TX_TASK_SET,
+                RX_BUSY,
+                cx.waker(),
+                closed,
+            )
+        } {
+            Some(_) => Poll::Ready(()),
+            None => Poll::Pending,
         }
-        if state & TX_TASK_SET != 0 {
-            // SAFETY: TX_TASK_SET is set: the receiver may only read `tx_waker`.
-            let same = unsafe { &*inner.tx_waker.get() }
-                .as_ref()
-                .is_some_and(|w| w.will_wake(cx.waker()));
-            if same {
-                return Poll::Pending;
-            }
-            // Take the slot back before replacing the waker.
-            loop {
-                if state & CLOSED != 0 {
-                    return Poll::Ready(());
-                }
-                match inner.state.compare_exchange_weak(
-                    state,
-                    state & !TX_TASK_SET,
-                    AcqRel,
-                    Acquire,
-                ) {
-                    Ok(_) => break,
-                    Err(actual) => state = actual,
-                }
-            }
-        }
-        // SAFETY: TX_TASK_SET is clear and we are the sender: nobody else touches `tx_waker`.
-        unsafe { *inner.tx_waker.get() = Some(cx.waker().clone()) };
-        let prev = update(&inner.state, |s| {
-            if s & CLOSED != 0 {
-                s
-            } else {
-                s | TX_TASK_SET
-            }
-        });
-        if prev & CLOSED != 0 {
-            return Poll::Ready(());
-        }
-        Poll::Pending
     }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        let Some(ptr) = self.inner.take() else { return };
-        // SAFETY: we hold TX_ALIVE.
-        let inner = unsafe { ptr.as_ref() };
-        let mut state = inner.state.load(Acquire);
-        loop {
-            let wake = state & RX_TASK_SET != 0;
-            let mut next = state | COMPLETE;
-            if !wake {
-                next &= !TX_ALIVE;
-            }
-            match inner
-                .state
-                .compare_exchange_weak(state, next, AcqRel, Acquire)
-            {
-                Ok(prev) if !wake => {
-                    if prev & RX_ALIVE == 0 {
-                        // SAFETY: we cleared the last alive bit.
-                        unsafe { free(ptr) };
-                    }
-                    return;
-                }
-                Ok(_) => break,
-                Err(actual) => state = actual,
-            }
+        if let Some(ptr) = self.inner.take() {
+            // SAFETY: we hold TX_ALIVE, never sent, and leave the block.
+            unsafe { tx_leave(ptr) };
         }
-        // SAFETY: as in `send`: COMPLETE is set with RX_TASK_SET, and we hold TX_ALIVE.
-        if let Some(waker) = unsafe { &*inner.rx_waker.get() } {
-            waker.wake_by_ref();
-        }
-        // SAFETY: we hold TX_ALIVE and do not touch the block afterwards.
-        unsafe { release(ptr, TX_ALIVE) };
     }
 }
 
@@ -419,7 +512,8 @@ impl<T> Receiver<T> {
         };
         // SAFETY: we hold RX_ALIVE.
         let state = unsafe { ptr.as_ref() }.state.load(Acquire);
-        if state & (VALUE_SENT | CLOSED | COMPLETE) == 0 {
+        if !finished(state) {
+            // A busy sender has not published its value yet: still empty.
             return Err(TryRecvError::Empty);
         }
         self.finish(state).map_err(|_| TryRecvError::Closed)
@@ -460,8 +554,14 @@ impl<T> Receiver<T> {
         } else {
             None
         };
-        // SAFETY: we held RX_ALIVE (taken out of `self`) and do not touch the block again.
-        unsafe { release(ptr, RX_ALIVE) };
+        if state & TX_ALIVE == 0 {
+            // SAFETY: the sender is gone for good (its last write cleared TX_ALIVE, which we
+            // observed with Acquire), and we let go: the block is ours alone.
+            unsafe { free(ptr) };
+        } else {
+            // SAFETY: we held RX_ALIVE (taken out of `self`) and do not touch the block again.
+            unsafe { rx_leave(ptr) };
+        }
         value.ok_or(RecvError(()))
     }
 
@@ -480,13 +580,25 @@ impl<T> Receiver<T> {
         let Some(ptr) = self.inner else { return };
         // SAFETY: we hold RX_ALIVE.
         let inner = unsafe { ptr.as_ref() };
-        let prev = update(&inner.state, |s| s | CLOSED);
-        if prev & (TX_TASK_SET | COMPLETE | CLOSED) == TX_TASK_SET {
-            // SAFETY: our CAS set CLOSED and saw TX_TASK_SET: the sender no longer writes
-            // `tx_waker`; we hold RX_ALIVE.
-            if let Some(waker) = unsafe { &*inner.tx_waker.get() } {
-                waker.wake_by_ref();
+        let mut state = load_idle(&inner.state, TX_BUSY);
+        loop {
+            if state & CLOSED != 0 {
+                return;
             }
+            if state & (TX_TASK_SET | TX_ALIVE) == TX_TASK_SET | TX_ALIVE {
+                let last = (state | CLOSED) & !TX_TASK_SET;
+                // SAFETY: we hold RX_ALIVE and keep it (`last` has it).
+                if unsafe { wake_other(ptr, Waking::Sender, state, last) } {
+                    return;
+                }
+            } else if inner
+                .state
+                .compare_exchange_weak(state, state | CLOSED, AcqRel, Acquire)
+                .is_ok()
+            {
+                return;
+            }
+            state = load_idle(&inner.state, TX_BUSY);
         }
     }
 
@@ -532,39 +644,79 @@ impl<T> Receiver<T> {
     fn register(&mut self, ptr: NonNull<Inner<T>>, waker: &Waker) -> Option<usize> {
         // SAFETY: we hold RX_ALIVE.
         let inner = unsafe { ptr.as_ref() };
-        let done = |s: usize| s & (VALUE_SENT | CLOSED | COMPLETE) != 0;
-        let mut state = inner.state.load(Acquire);
-        if done(state) {
-            return Some(state);
+        // SAFETY: our own slot and flags; we hold RX_ALIVE.
+        unsafe {
+            register_waker(
+                &inner.state,
+                &inner.rx_waker,
+                RX_TASK_SET,
+                TX_BUSY,
+                waker,
+                finished,
+            )
         }
-        if state & RX_TASK_SET != 0 {
-            // SAFETY: RX_TASK_SET is set and COMPLETE is not: the sender may only read it.
-            let same = unsafe { &*inner.rx_waker.get() }
-                .as_ref()
-                .is_some_and(|w| w.will_wake(waker));
-            if same {
-                return None;
-            }
-            loop {
-                if done(state) {
-                    return Some(state);
-                }
-                match inner.state.compare_exchange_weak(
-                    state,
-                    state & !RX_TASK_SET,
-                    AcqRel,
-                    Acquire,
-                ) {
-                    Ok(_) => break,
-                    Err(actual) => state = actual,
-                }
-            }
-        }
-        // SAFETY: RX_TASK_SET is clear and COMPLETE is not set: only we touch `rx_waker`.
-        unsafe { *inner.rx_waker.get() = Some(waker.clone()) };
-        let prev = update(&inner.state, |s| if done(s) { s } else { s | RX_TASK_SET });
-        done(prev).then_some(prev)
     }
+}
+
+/// One side registers `waker` in its slot (`rx_waker` under `RX_TASK_SET` for the receiver,
+/// `tx_waker` under `TX_TASK_SET` for the sender), unless `done(state)` shows there is
+/// nothing to wait for: then returns that state.
+///
+/// A waker registered before is taken back first (a CAS clearing `task_bit`): while the bit
+/// is set the other side may take the waker out at any moment, so the slot is only looked at
+/// (to keep a waker that would wake the same task) once the bit is clear again. The first
+/// registration, and the common one, finds the bit clear and makes a single CAS.
+///
+/// # Safety
+/// `slot` is the caller's side's slot in the block of `state`, `task_bit` its side's bit and
+/// `other_busy` the other side's busy bit, and the caller holds its alive bit.
+unsafe fn register_waker(
+    state: &AtomicUsize,
+    slot: &UnsafeCell<Option<Waker>>,
+    task_bit: usize,
+    other_busy: usize,
+    waker: &Waker,
+    done: impl Fn(usize) -> bool,
+) -> Option<usize> {
+    let mut s = load_idle(state, other_busy);
+    loop {
+        if done(s) {
+            return Some(s);
+        }
+        if s & task_bit == 0 {
+            break;
+        }
+        if state
+            .compare_exchange_weak(s, s & !task_bit, AcqRel, Acquire)
+            .is_ok()
+        {
+            break;
+        }
+        s = load_idle(state, other_busy);
+    }
+    // SAFETY: `task_bit` is clear and only we set it: the other side does not touch the slot
+    // (it takes the waker only after a CAS that clears `task_bit`).
+    let slot = unsafe { &mut *slot.get() };
+    if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+        *slot = Some(waker.clone());
+    }
+    let mut s = load_idle(state, other_busy);
+    loop {
+        if done(s) {
+            return Some(s);
+        }
+        match state.compare_exchange_weak(s, s | task_bit, AcqRel, Acquire) {
+            Ok(_) => return None,
+            Err(_) => s = load_idle(state, other_busy),
+        }
+    }
+}
+
+/// Whether `state` shows the receiver's outcome: a value, its own close, or the sender gone.
+/// (A sender that is `TX_BUSY` still holds `TX_ALIVE`: not yet.)
+#[inline]
+fn finished(state: usize) -> bool {
+    state & (VALUE_SENT | CLOSED) != 0 || state & TX_ALIVE == 0
 }
 
 impl<T> Future for Receiver<T> {
@@ -589,41 +741,13 @@ impl<T> Future for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let Some(ptr) = self.inner.take() else { return };
-        // SAFETY: we hold RX_ALIVE.
-        let inner = unsafe { ptr.as_ref() };
-        let mut state = inner.state.load(Acquire);
-        // A value sent and never received is ours to drop; do it after letting go.
-        // SAFETY: VALUE_SENT observed with Acquire: the value belongs to the receiver.
-        let _value = (state & VALUE_SENT != 0).then(|| unsafe { (*inner.value.get()).take() });
-        loop {
-            let wake = state & (TX_TASK_SET | COMPLETE) == TX_TASK_SET;
-            let mut next = state | CLOSED;
-            if !wake {
-                next &= !RX_ALIVE;
-            }
-            match inner
-                .state
-                .compare_exchange_weak(state, next, AcqRel, Acquire)
-            {
-                Ok(prev) if !wake => {
-                    if prev & TX_ALIVE == 0 {
-                        // SAFETY: we cleared the last alive bit.
-                        unsafe { free(ptr) };
-                    }
-                    return;
-                }
-                Ok(_) => break,
-                Err(actual) => state = actual,
-            }
+        if let Some(ptr) = self.inner.take() {
+            // A value sent and never received is dropped by `free`, with the block: the
+            // receiver owns it once VALUE_SENT is set, and VALUE_SENT comes with TX_ALIVE
+            // clear, so whoever frees is then us.
+            // SAFETY: we hold RX_ALIVE and leave the block.
+            unsafe { rx_leave(ptr) };
         }
-        // SAFETY: our CAS set CLOSED and saw TX_TASK_SET without COMPLETE: the sender no longer
-        // writes `tx_waker`; we still hold RX_ALIVE.
-        if let Some(waker) = unsafe { &*inner.tx_waker.get() } {
-            waker.wake_by_ref();
-        }
-        // SAFETY: we hold RX_ALIVE and do not touch the block afterwards.
-        unsafe { release(ptr, RX_ALIVE) };
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -98,5 +99,86 @@ fn sender_closed_races_receiver_drop() {
         block_on(tx.closed());
         t.join().unwrap();
         assert_eq!(tx.send(1), Err(1));
+    }
+}
+
+/// A waker that counts its wakes.
+struct CountWake(AtomicUsize);
+
+impl std::task::Wake for CountWake {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+#[test]
+fn send_races_a_receiver_that_keeps_changing_its_waker() {
+    // Every poll brings a new waker, so the receiver takes its slot back and registers again
+    // while the other thread sends (and claims the waker to wake it): the value arrives once,
+    // and a poll that returns Pending always left a waker that the send then wakes.
+    for i in 0..scale(300, 6) {
+        let (tx, mut rx) = oneshot::channel::<usize>();
+        let t = std::thread::spawn(move || tx.send(i).unwrap());
+        let mut last = None;
+        let got = loop {
+            let counter = Arc::new(CountWake(AtomicUsize::new(0)));
+            let waker = std::task::Waker::from(counter.clone());
+            match std::pin::Pin::new(&mut rx).poll(&mut Context::from_waker(&waker)) {
+                Poll::Ready(v) => break v,
+                Poll::Pending => last = Some(counter),
+            }
+            std::hint::spin_loop();
+        };
+        assert_eq!(got, Ok(i));
+        t.join().unwrap();
+        if let Some(counter) = last {
+            // The last Pending registered this waker; either the send woke it, or the value
+            // was there at the next poll (which replaced it) - in both cases at most once.
+            assert!(counter.0.load(SeqCst) <= 1);
+        }
+    }
+}
+
+#[test]
+fn close_races_a_sender_that_keeps_changing_its_waker() {
+    for _ in 0..scale(300, 6) {
+        let (mut tx, mut rx) = oneshot::channel::<u8>();
+        let t = std::thread::spawn(move || {
+            rx.close();
+            rx
+        });
+        loop {
+            let counter = Arc::new(CountWake(AtomicUsize::new(0)));
+            let waker = std::task::Waker::from(counter);
+            if tx.poll_closed(&mut Context::from_waker(&waker)).is_ready() {
+                break;
+            }
+            std::hint::spin_loop();
+        }
+        let mut rx = t.join().unwrap();
+        assert_eq!(tx.send(1), Err(1));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    }
+}
+
+#[test]
+fn a_waiting_receiver_is_woken_once_by_send_and_by_sender_drop() {
+    for send in [true, false] {
+        let (tx, mut rx) = oneshot::channel::<u8>();
+        let counter = Arc::new(CountWake(AtomicUsize::new(0)));
+        let waker = std::task::Waker::from(counter.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(std::pin::Pin::new(&mut rx).poll(&mut cx).is_pending());
+        if send {
+            tx.send(9).unwrap();
+        } else {
+            drop(tx);
+        }
+        assert_eq!(counter.0.load(SeqCst), 1);
+        match std::pin::Pin::new(&mut rx).poll(&mut cx) {
+            Poll::Ready(Ok(v)) => assert!(send && v == 9),
+            Poll::Ready(Err(_)) => assert!(!send),
+            Poll::Pending => panic!("woken but not ready"),
+        }
     }
 }

@@ -19,6 +19,8 @@ use crate::task::harness::Notified;
 pub(crate) const AGING_LIMIT: u32 = 32;
 
 const LEVELS: usize = 3;
+/// The level of `Priority::Normal`.
+const NORMAL: usize = 1;
 
 #[derive(Default)]
 pub(crate) struct RunQueue {
@@ -51,6 +53,14 @@ impl RunQueue {
     pub(crate) fn pop(&mut self) -> Option<Notified> {
         if self.len == 0 {
             return None;
+        }
+        // Every queued task at the default priority, no shuffling: one FIFO. (`pick` would
+        // choose the normal level too: the others are empty, so neither is starved — a
+        // level's count is reset when it is served, and only serving empties it.)
+        if self.len == self.levels[NORMAL].len() && self.rng.is_none() {
+            self.len -= 1;
+            self.starved[NORMAL] = 0;
+            return self.levels[NORMAL].pop_front();
         }
         let level = self.pick();
         self.len -= 1;

@@ -15,7 +15,7 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::panic::Location;
-use std::ptr;
+use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::Waker;
@@ -28,6 +28,7 @@ use crate::owned::Owned;
 use crate::park::Park;
 use crate::queue::RunQueue;
 use crate::remote::{self, Inbox};
+use crate::task::cache::BlockCache;
 use crate::task::harness::{Completed, Notified, Owner, Received, RemoteTask, Schedule};
 use crate::task::{new_task, JoinHandle, Priority, TaskId};
 
@@ -87,6 +88,8 @@ pub(crate) struct Scheduler {
     pub(crate) panicked: Cell<Option<TaskId>>,
     /// When the driver was last polled (see `Scheduler::on_budget_spent`).
     pub(crate) last_park: Cell<Instant>,
+    /// Blocks of tasks that ended here, for the next spawns (see `task/cache.rs`).
+    blocks: RefCell<BlockCache>,
 }
 
 impl Scheduler {
@@ -107,6 +110,7 @@ impl Scheduler {
             blocking: RefCell::new(None),
             panicked: Cell::new(None),
             last_park: Cell::new(Instant::now()),
+            blocks: RefCell::new(BlockCache::new()),
         }
     }
 
@@ -128,8 +132,13 @@ impl Scheduler {
         priority: Priority,
         location: &'static Location<'static>,
     ) -> JoinHandle<F::Output> {
-        let (owned, notified, handle) =
-            new_task::<F, Scheduler>(fut, &self.owner, self.next_task_id(), priority);
+        let (owned, notified, handle) = new_task::<F, Scheduler>(
+            fut,
+            &self.owner,
+            self.next_task_id(),
+            priority,
+            &mut self.blocks.borrow_mut(),
+        );
         self.owned.borrow_mut().insert(owned, name, location);
         if self.observer.active() {
             self.observer.on_spawn(&notified, &self.owned);
@@ -226,6 +235,12 @@ unsafe impl Schedule for Scheduler {
 
     fn release(&self, task: Completed) {
         self.finish(task);
+    }
+
+    unsafe fn free_block(&self, block: NonNull<u8>, layout: std::alloc::Layout) {
+        // SAFETY: forwarded. The cache is borrowed for a few instructions, never across user
+        // code, and freeing a block runs none.
+        unsafe { self.blocks.borrow_mut().free(block, layout) }
     }
 
     fn unobserved_panic(&self, task: TaskId) {

@@ -61,6 +61,13 @@ pub(crate) unsafe trait Schedule: Sized + 'static {
 
     /// A `JoinHandle` of a task that panicked was dropped unread (debug mode reports it).
     fn unobserved_panic(&self, task: TaskId);
+
+    /// Keeps a freed task block for the next spawns, or frees it (`cache.rs`).
+    ///
+    /// # Safety
+    /// `block` was allocated with `layout` (a `cache::block_layout`), nothing uses it, and it
+    /// holds nothing that needs dropping.
+    unsafe fn free_block(&self, block: std::ptr::NonNull<u8>, layout: std::alloc::Layout);
 }
 
 /// A runtime's identity as the owner of its tasks. It owns the runtime's context, which is

@@ -21,9 +21,20 @@
 //!   the owner thread drops the stage (future or output) and the join waker, then gives up
 //!   the local side's unit of `refs` ([`release_local`]). So a thread that sees `refs` reach
 //!   zero only frees memory: it never runs `F`'s or its output's drop.
-//! * `refs == 1` seen on the owner thread while the local side still holds its unit means no
-//!   waker exists anywhere, and none can appear (only a poll on this thread makes one), so
-//!   the block is freed without a read-modify-write.
+//! * The bank: on the owner thread, while the local side holds the task, a waker that goes
+//!   away (woken by value, or dropped) leaves its unit of `refs` with the local side instead
+//!   of decrementing `refs`, and the next waker cloned there takes a banked unit instead of
+//!   incrementing it ([`bank`], [`unbank`]). `refs` still counts banked units, so other
+//!   threads see a count that is never too low. A task that parks and is woken on its own
+//!   thread again and again (a waker cloned into a channel, then woken) thus pays no atomic
+//!   operation after the first time. The count lives in the high bits of `flags`.
+//! * `refs == 1 + banked` seen on the owner thread while the local side still holds its unit
+//!   means no waker exists anywhere, and none can appear (only a poll on this thread makes
+//!   one), so the block is freed without a read-modify-write.
+//! * A block whose last reference goes on the owner thread, while its runtime runs there, is
+//!   kept in the runtime's block cache (`cache.rs`) for the next spawn of its size; blocks are
+//!   allocated with the cache's layout for their size, so either way they are freed with the
+//!   layout they were allocated with.
 
 use std::alloc::{self, Layout};
 use std::any::Any;
@@ -36,7 +47,9 @@ use std::ptr::NonNull;
 use std::sync::atomic::{self, AtomicUsize, Ordering};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
+use super::cache::{block_layout, BlockCache};
 use super::error::JoinError;
+use super::state::flags::{BANK_FULL, BANK_ONE, LOCAL, OUTPUT_TAKEN};
 use super::state::TaskState;
 
 /// The fixed part at the start of every task allocation. At most 64 bytes (tested).
@@ -88,7 +101,11 @@ pub(crate) struct Vtable {
     pub(crate) unobserved_panic: fn(owner: u64, task: u64),
     /// The waker vtable of the task's scheduler (`waker.rs`).
     pub(crate) waker: &'static RawWakerVTable,
-    /// The layout of the whole block, to free it from any thread.
+    /// Frees a block on its owner's thread: into its runtime's block cache if that runtime
+    /// runs here, else back to the allocator (`cache.rs`).
+    pub(crate) free_local: unsafe fn(owner: u64, NonNull<u8>, Layout),
+    /// The layout the whole block was allocated with (`cache::block_layout`), to free it
+    /// from any thread.
     pub(crate) layout: Layout,
 }
 
@@ -144,10 +161,13 @@ pub(crate) trait SchedulerVtable: 'static {
     const UNOBSERVED_PANIC: fn(owner: u64, task: u64);
     /// See [`Vtable::waker`].
     const WAKER: &'static RawWakerVTable;
+    /// See [`Vtable::free_local`].
+    const FREE_LOCAL: unsafe fn(owner: u64, NonNull<u8>, Layout);
 }
 
-/// Allocates a task running `future` under scheduler `S`, with the given flags and state.
-/// The returned pointer carries the local side's unit of `refs`.
+/// Allocates a task running `future` under scheduler `S`, with the given flags and state, in
+/// a block from `blocks` (a cached one if there is one of its size). The returned pointer
+/// carries the local side's unit of `refs`.
 pub(crate) fn allocate<F: Future + 'static, S: SchedulerVtable>(
     future: F,
     owner: u64,
@@ -155,11 +175,14 @@ pub(crate) fn allocate<F: Future + 'static, S: SchedulerVtable>(
     priority: u8,
     flags: u16,
     state: TaskState,
+    blocks: &mut BlockCache,
 ) -> NonNull<Header> {
-    let cell = Box::new(TaskCell {
+    let vtable = vtable::<F, S>();
+    let block = blocks.allocate(vtable.layout).cast::<TaskCell<F>>();
+    let cell = TaskCell {
         header: Header {
             refs: AtomicUsize::new(1),
-            vtable: vtable::<F, S>(),
+            vtable,
             owner,
             id,
             join_waker: UnsafeCell::new(None),
@@ -170,9 +193,13 @@ pub(crate) fn allocate<F: Future + 'static, S: SchedulerVtable>(
             polls: Cell::new(0),
         },
         stage: UnsafeCell::new(Stage::Running(future)),
-    });
-    // `Box::leak` is never null; the header is the first field of a `repr(C)` struct.
-    NonNull::from(Box::leak(cell)).cast::<Header>()
+    };
+    // SAFETY: the block is unused (new, or cached after its task was freed) and allocated
+    // with `block_layout(Layout::new::<TaskCell<F>>())`, which is at least as large and as
+    // aligned as a `TaskCell<F>`.
+    unsafe { block.as_ptr().write(cell) };
+    // The header is the first field of a `repr(C)` struct.
+    block.cast::<Header>()
 }
 
 fn vtable<F: Future + 'static, S: SchedulerVtable>() -> &'static Vtable {
@@ -186,7 +213,8 @@ fn vtable<F: Future + 'static, S: SchedulerVtable>() -> &'static Vtable {
             cancelled_by_handle: S::CANCELLED_BY_HANDLE,
             unobserved_panic: S::UNOBSERVED_PANIC,
             waker: S::WAKER,
-            layout: Layout::new::<TaskCell<F>>(),
+            free_local: S::FREE_LOCAL,
+            layout: block_layout(Layout::new::<TaskCell<F>>()),
         };
     }
     &Gen::<F, S>::VTABLE
@@ -296,27 +324,79 @@ pub(crate) unsafe fn poll_task(ptr: NonNull<Header>) -> PollOutcome {
 }
 
 /// Called on the owner thread when the last local reference is gone: drops the stage and
-/// the join waker, then gives up the local side's unit of `refs`.
+/// the join waker, then gives up the local side's unit of `refs` and the banked ones.
 ///
 /// # Safety
 /// Owner thread; the caller just cleared the last local flag; `ptr` is live.
 pub(crate) unsafe fn release_local(ptr: NonNull<Header>) {
     // SAFETY: the caller guarantees the task is live and ours.
     let header = unsafe { ptr.as_ref() };
-    // SAFETY: owner thread, and no local token is left, so nobody else holds the stage.
-    unsafe { (header.vtable.drop_stage)(ptr) };
+    // A taken output left the stage `Consumed`: nothing to drop (and no call to make).
+    if !header.has(OUTPUT_TAKEN) {
+        // SAFETY: owner thread, and no local token is left, so nobody else holds the stage.
+        unsafe { (header.vtable.drop_stage)(ptr) };
+    }
     // SAFETY: owner thread; the join waker is only touched on this thread.
     drop(unsafe { (*header.join_waker.get()).take() });
+    // Nothing is banked after this: `bank` refuses once no local flag is left.
+    let flags = header.flags.get();
+    header.flags.set(flags & !BANK_FULL);
+    let ours = 1 + usize::from((flags & BANK_FULL) / BANK_ONE);
     // Acquire: pairs with the Release decrement of wakers dropped on other threads, so their
     // last uses of the block happen before we free it.
-    if header.refs.load(Ordering::Acquire) == 1 {
-        // SAFETY: only the local side's unit is left, and no waker can be created any more
+    if header.refs.load(Ordering::Acquire) == ours {
+        // SAFETY: only the local side's units are left, and no waker can be created any more
         // (no poll can happen without a local token), so nobody else can reach the block.
-        unsafe { dealloc(ptr) };
-    } else {
-        // SAFETY: we give up the local unit we hold.
-        unsafe { drop_ref(ptr) };
+        // Owner thread.
+        unsafe { dealloc_local(ptr) };
+        return;
     }
+    // SAFETY: the block is live until our units are given back.
+    let old = unsafe { ptr.as_ref() }
+        .refs
+        .fetch_sub(ours, Ordering::Release);
+    if old == ours {
+        atomic::fence(Ordering::Acquire);
+        // SAFETY: those were the last units; every other user's accesses happen-before the
+        // fence. Owner thread.
+        unsafe { dealloc_local(ptr) };
+    }
+}
+
+/// Keeps a waker's unit of `refs` in the local side's bank instead of giving it back. Returns
+/// `false` (the caller then gives the unit back with [`drop_ref`]) when the local side has let
+/// go of the task or the bank is full.
+///
+/// # Safety
+/// `ptr` is live, we are on its owner thread, and the caller owns one unit of `refs`, which
+/// it no longer uses after a `true`.
+#[inline]
+pub(crate) unsafe fn bank(ptr: NonNull<Header>) -> bool {
+    // SAFETY: live, and the owner thread (which alone touches `flags`).
+    let header = unsafe { ptr.as_ref() };
+    let flags = header.flags.get();
+    if flags & LOCAL == 0 || flags & BANK_FULL == BANK_FULL {
+        return false;
+    }
+    header.flags.set(flags + BANK_ONE);
+    true
+}
+
+/// Takes a unit of `refs` out of the local side's bank, for a new waker. Returns `false` (the
+/// caller then takes one with [`inc_ref`]) when the bank is empty.
+///
+/// # Safety
+/// `ptr` is live and we are on its owner thread.
+#[inline]
+pub(crate) unsafe fn unbank(ptr: NonNull<Header>) -> bool {
+    // SAFETY: live, and the owner thread.
+    let header = unsafe { ptr.as_ref() };
+    let flags = header.flags.get();
+    if flags & BANK_FULL == 0 {
+        return false;
+    }
+    header.flags.set(flags - BANK_ONE);
+    true
 }
 
 /// Takes one more cross-thread reference (a waker clone, a remote-queue entry, an abort
@@ -350,13 +430,25 @@ pub(crate) unsafe fn drop_ref(ptr: NonNull<Header>) {
     }
 }
 
+/// Frees the block on its owner thread: into the owner runtime's block cache if it runs here.
+///
+/// # Safety
+/// As for [`dealloc`], and we are on the task's owner thread.
+unsafe fn dealloc_local(ptr: NonNull<Header>) {
+    // SAFETY: live until now, by the caller's guarantee; `owner` and `vtable` are immutable.
+    let (owner, vtable) = unsafe { (ptr.as_ref().owner, ptr.as_ref().vtable) };
+    // SAFETY: forwarded: the block is unused, holds nothing to drop, and was allocated with
+    // `vtable.layout`.
+    unsafe { (vtable.free_local)(owner, ptr.cast(), vtable.layout) };
+}
+
 /// # Safety
 /// No reference to the block remains, and its stage holds nothing that needs dropping.
 unsafe fn dealloc(ptr: NonNull<Header>) {
     // SAFETY: live until now, by the caller's guarantee.
     let layout = unsafe { ptr.as_ref() }.vtable.layout;
     // SAFETY: the join waker is `None` (dropped by `release_local`); the rest of the header is
-    // plain data. `Stage::Consumed` needs no drop. The block was allocated by `Box` with this
-    // layout.
+    // plain data. `Stage::Consumed` needs no drop. The block was allocated with this layout
+    // (by `BlockCache::allocate`).
     unsafe { alloc::dealloc(ptr.as_ptr().cast::<u8>(), layout) };
 }

@@ -70,6 +70,11 @@ pub(crate) mod flags {
     /// Observation only: the owned slot holds the time of the wake that queued the task, to
     /// be turned into a schedule latency at its next poll.
     pub(crate) const WAKE_STAMPED: u16 = 1 << 10;
+    /// Not a flag: bits 11 to 15 count the units of `refs` the local side keeps in its bank
+    /// (see `raw::bank`). One unit.
+    pub(crate) const BANK_ONE: u16 = 1 << 11;
+    /// The most units the bank holds (all five bits set).
+    pub(crate) const BANK_FULL: u16 = 0b11111 << 11;
 
     /// The local references: the memory is released when none is left.
     pub(crate) const LOCAL: u16 = NOTIFIED | RUNNING | HANDLE | OWNED;
