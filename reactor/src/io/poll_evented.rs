@@ -39,6 +39,12 @@ impl<E: Source> PollEvented<E> {
         PollEvented::with_readiness(io, READABLE | WRITABLE)
     }
 
+    /// Registers `io`, one end of a new connected pair: writable at once, and not readable
+    /// (nothing has been written to it yet).
+    pub(crate) fn new_fresh_pair(io: E) -> io::Result<PollEvented<E>> {
+        PollEvented::with_readiness(io, WRITABLE)
+    }
+
     /// Registers `io`, a socket whose connect is in progress: nothing is ready until the
     /// driver reports it.
     pub(crate) fn new_connecting(io: E) -> io::Result<PollEvented<E>> {
@@ -164,6 +170,9 @@ impl<E: Source> PollEvented<E> {
     ) -> io::Result<R> {
         loop {
             self.ready(interest).await?;
+            // The budget is spent by the operation, not by the wait (as tokio's `async_io`):
+            // a `readable()` / `writable()` that finds the socket ready is free.
+            std::future::poll_fn(weft_executor::coop::poll_proceed).await;
             match op(self.get_ref()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.shared.clear(interest.mask())
@@ -209,7 +218,8 @@ impl Future for Readiness<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
         let this = self.get_mut();
-        ready!(weft_executor::coop::poll_proceed(cx));
+        // No budget here: a wait for readiness is not an operation (tokio's `readiness`
+        // spends none either); `async_io` spends it for the operation that follows.
         if this.handle.is_shutdown() {
             return Poll::Ready(Err(shut_down()));
         }

@@ -281,6 +281,29 @@ impl TcpStream {
         socket2::SockRef::from(self.io.get_ref()).set_linger(linger)
     }
 
+    /// Sets `SO_LINGER` to zero: closing the socket then resets the connection (an RST, not
+    /// a FIN), discarding unsent data, and leaves no `TIME_WAIT` behind. The same as
+    /// [`set_linger(Some(Duration::ZERO))`](Self::set_linger).
+    ///
+    /// # Errors
+    ///
+    /// As `setsockopt(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[allow(dead_code)]
+    /// # async fn dox() -> std::io::Result<()> {
+    /// let stream = weft_reactor::net::TcpStream::connect("127.0.0.1:8080").await?;
+    /// stream.set_zero_linger()?;
+    /// assert_eq!(stream.linger()?, Some(std::time::Duration::ZERO));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        self.set_linger(Some(Duration::ZERO))
+    }
+
     /// The IP time-to-live.
     ///
     /// # Errors

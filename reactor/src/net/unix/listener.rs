@@ -64,6 +64,32 @@ impl UnixListener {
         UnixListener::from_mio(mio::net::UnixListener::from_std(std))
     }
 
+    /// Binds a listener to `addr`: a path name, or (on Linux) an abstract name.
+    ///
+    /// # Errors
+    ///
+    /// As `socket(2)`, `bind(2)` and `listen(2)`, or when no weft runtime is running on this
+    /// thread.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[allow(dead_code)]
+    /// # async fn dox() -> std::io::Result<()> {
+    /// use std::os::unix::net::SocketAddr;
+    /// use weft_reactor::net::UnixListener;
+    ///
+    /// let addr = SocketAddr::from_pathname("/tmp/weft-doc.sock")?;
+    /// let listener = UnixListener::bind_addr(&addr)?;
+    /// let (stream, _peer) = listener.accept().await?;
+    /// # drop(stream);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn bind_addr(addr: &SocketAddr) -> io::Result<UnixListener> {
+        UnixListener::from_mio(mio::net::UnixListener::bind_addr(addr)?)
+    }
+
     fn from_mio(listener: mio::net::UnixListener) -> io::Result<UnixListener> {
         Ok(UnixListener {
             io: PollEvented::new(listener)?,
