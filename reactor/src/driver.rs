@@ -12,7 +12,7 @@
 //!                 deadline (bounded by timeout) and fire it; no deadline: poll(timeout)
 //!
 //! dispatch(event):
-//!   token has IO_TAG   -> the source in the table (if still there): mark its readiness,
+//!   tag bit 63 set     -> the source in the table (if still there): mark its readiness,
 //!                         wake the reader / writer / readiness futures it satisfies
 //!   WAKER_TOKEN (0)    -> an unpark: return to the executor, which drains its remote queue
 //!   TIMER_TOKEN (1)    -> the timerfd expired: consume it; the timers fire after the poll
@@ -23,8 +23,9 @@
 //! The driver registers every [`mio::Token`] in its poll itself, and no `mio::Registry` is
 //! reachable from outside the crate: the I/O sources' tokens carry a tag bit (the top one)
 //! and name a slot of the source table with its stamp (`io/sources.rs` draws the layout);
-//! the driver's own two, for the waker and the timerfd, are small constants without it. An event can therefore never reach the
-//! wrong kind of receiver, nor a source that took the slot of a dropped one.
+//! the driver's own two, for the waker and the timerfd, are small constants without it. An
+//! event therefore never reaches the wrong kind of receiver, and an event for a dropped
+//! source does not reach the source that took its slot (`io/sources.rs` has the argument).
 //!
 //! # Ground rules
 //!
