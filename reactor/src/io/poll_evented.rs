@@ -13,18 +13,20 @@ use std::rc::Rc;
 use std::task::{ready, Context, Poll};
 
 use mio::event::Source;
+use weft_core::slab::Key;
 
-use super::driver::{shut_down, Handle};
 use super::interest::{Interest, Ready, READABLE, WRITABLE};
 use super::scheduled::{Direction, ScheduledIo};
 use super::uninit::{recv_buf_mut, recv_read_buf, Recv};
+use crate::driver::{shut_down, Handle};
 
 /// A mio source registered with a runtime's driver. Deregistered, then closed, on drop.
 pub(crate) struct PollEvented<E: Source> {
     /// `None` only after `into_inner` took it.
     io: Option<E>,
     handle: Handle,
-    token: mio::Token,
+    /// Its place in the driver's source table.
+    key: Key,
     shared: Rc<ScheduledIo>,
 }
 
@@ -53,11 +55,11 @@ impl<E: Source> PollEvented<E> {
 
     fn with_readiness(mut io: E, ready: u8) -> io::Result<PollEvented<E>> {
         let handle = Handle::current()?;
-        let (token, shared) = handle.register_source(&mut io, ready)?;
+        let (key, shared) = handle.register_source(&mut io, ready)?;
         Ok(PollEvented {
             io: Some(io),
             handle,
-            token,
+            key,
             shared,
         })
     }
@@ -189,7 +191,7 @@ impl<E: Source> Drop for PollEvented<E> {
             // Deregister before the source closes; an error (the poll is gone) changes nothing.
             let _ = self.handle.deregister(&mut io);
         }
-        let released = self.handle.release(self.token);
+        let released = self.handle.release(self.key);
         drop(released);
     }
 }
@@ -210,7 +212,7 @@ pub(crate) struct Readiness<'a> {
     shared: &'a ScheduledIo,
     handle: &'a Handle,
     mask: u8,
-    key: Option<usize>,
+    key: Option<Key>,
 }
 
 impl Future for Readiness<'_> {

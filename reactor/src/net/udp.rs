@@ -24,10 +24,7 @@ use crate::net::tcp::no_address;
 ///
 /// ```
 /// use weft_reactor::net::UdpSocket;
-/// # let driver = weft_reactor::Driver::new().unwrap();
-/// # let handle = driver.handle();
-/// # let rt = weft_executor::Runtime::with_park(driver);
-/// # let _enter = handle.enter();
+/// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
 /// # rt.block_on(async {
 /// let a = UdpSocket::bind("127.0.0.1:0").await?;
 /// let b = UdpSocket::bind("127.0.0.1:0").await?;
@@ -96,10 +93,7 @@ impl UdpSocket {
     ///
     /// ```
     /// use weft_reactor::net::UdpSocket;
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let a = UdpSocket::bind("127.0.0.1:0").await?;
     /// let b = UdpSocket::bind("127.0.0.1:0").await?;
@@ -307,10 +301,7 @@ impl UdpSocket {
     ///
     /// ```
     /// use weft_reactor::net::UdpSocket;
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let a = UdpSocket::bind("127.0.0.1:0").await?;
     /// let b = UdpSocket::bind("127.0.0.1:0").await?;
@@ -418,10 +409,7 @@ impl UdpSocket {
     ///
     /// ```
     /// use weft_reactor::net::UdpSocket;
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let a = UdpSocket::bind("127.0.0.1:0").await?;
     /// let b = UdpSocket::bind("127.0.0.1:0").await?;
@@ -616,10 +604,7 @@ impl UdpSocket {
     /// ```
     /// use std::net::Ipv4Addr;
     /// use weft_reactor::net::UdpSocket;
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let socket = UdpSocket::bind("0.0.0.0:0").await?;
     /// socket.set_multicast_ttl_v4(4)?;

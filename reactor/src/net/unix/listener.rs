@@ -22,10 +22,7 @@ use crate::net::UnixStream;
 /// ```
 /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// use weft_reactor::net::{UnixListener, UnixStream};
-/// # let driver = weft_reactor::Driver::new().unwrap();
-/// # let handle = driver.handle();
-/// # let rt = weft_executor::Runtime::with_park(driver);
-/// # let _enter = handle.enter();
+/// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
 /// # rt.block_on(async {
 /// let path = std::env::temp_dir().join(format!("weft-doc-listener-{}.sock", std::process::id()));
 /// # let _ = std::fs::remove_file(&path);

@@ -29,10 +29,7 @@ use crate::net::unix::split::{
 /// ```
 /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// use weft_reactor::net::UnixStream;
-/// # let driver = weft_reactor::Driver::new().unwrap();
-/// # let handle = driver.handle();
-/// # let rt = weft_executor::Runtime::with_park(driver);
-/// # let _enter = handle.enter();
+/// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
 /// # rt.block_on(async {
 /// let (mut a, mut b) = UnixStream::pair()?;
 /// a.write_all(b"ping").await?;
@@ -225,10 +222,7 @@ impl UnixStream {
     /// ```
     /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
     /// use weft_reactor::net::UnixStream;
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let (a, mut b) = UnixStream::pair()?;
     /// let (mut rd, mut wr) = a.into_split();
