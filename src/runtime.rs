@@ -17,7 +17,7 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::Duration;
 
-use weft_executor::{Config, JoinHandle};
+use weft_executor::{Config, JoinError, JoinHandle, RemoteJoinHandle, Spawner};
 use weft_reactor::Driver;
 use weft_timer::driver::Timer;
 
@@ -289,16 +289,18 @@ impl Builder {
                 Registered {
                     runtime: Rc::downgrade(&exec),
                     name: self.name.clone(),
+                    spawner: exec.spawner(),
                 },
             );
         });
         Ok(Runtime {
-            exec,
             handle: Handle {
                 id,
                 thread: std::thread::current().id(),
                 name: self.name,
+                spawner: exec.spawner(),
             },
+            exec,
             _registered: Unregister(id),
         })
     }
@@ -315,6 +317,7 @@ thread_local! {
 struct Registered {
     runtime: Weak<weft_executor::Runtime>,
     name: Option<Arc<str>>,
+    spawner: Spawner,
 }
 
 fn hook(f: impl Fn(&TaskInfo) + 'static) -> Hook {
@@ -418,9 +421,9 @@ impl std::fmt::Debug for EnterGuard<'_> {
 
 /// A handle to a runtime (tokio's `runtime::Handle`): `Send` and cheap to clone.
 ///
-/// A weft runtime and its tasks belong to the thread that built it, so a handle spawns and
-/// blocks on that thread only; from another thread, [`spawn`](Handle::spawn) panics (a
-/// `Send` spawn onto another thread's runtime comes with thread-per-core's `spawn_on`).
+/// A weft runtime and its tasks belong to the thread that built it. From any thread, a
+/// handle [spawns](Handle::spawn) `Send` futures onto that thread (tokio's `Handle::spawn`);
+/// it [blocks on](Handle::block_on) only on the runtime's own thread.
 ///
 /// # Examples
 ///
@@ -436,6 +439,7 @@ pub struct Handle {
     id: u64,
     thread: std::thread::ThreadId,
     name: Option<Arc<str>>,
+    spawner: Spawner,
 }
 
 /// Error of [`Handle::try_current`]: no runtime is current on this thread.
@@ -487,6 +491,7 @@ impl Handle {
                 id,
                 thread: std::thread::current().id(),
                 name: e.name.clone(),
+                spawner: e.spawner.clone(),
             })
         })
     }
@@ -509,29 +514,73 @@ impl Handle {
         RUNTIMES.with(|r| r.borrow().get(&self.id)?.runtime.upgrade())
     }
 
-    /// Spawns `fut` on the runtime: it runs now if the runtime is running, else at its next
-    /// `block_on`.
+    /// Spawns `fut` on the runtime (tokio's `Handle::spawn`): it runs now if the runtime is
+    /// running, else at its next `block_on`.
+    ///
+    /// On the runtime's own thread this is [`spawn`](crate::spawn). From another thread that
+    /// runs a weft runtime, `fut` is sent to the runtime's thread and runs there; the handle
+    /// returned belongs to this thread, where a small stand-in task carries the output back
+    /// (aborting the handle aborts the task over there). From a thread with no weft runtime,
+    /// use [`spawner`](Handle::spawner), whose handle can be awaited anywhere.
     ///
     /// # Panics
     ///
-    /// If called from another thread than the runtime's, or after the runtime is dropped.
+    /// From a thread that runs no weft runtime and is not the runtime's own, or on its own
+    /// thread after the runtime is dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// let answer = std::thread::spawn(move || {
+    ///     // Another runtime, on another thread: the task runs on `rt`'s thread.
+    ///     weft::run(async move { handle.spawn(async { 6 * 7 }).await.unwrap() })
+    /// });
+    /// // Run `rt` until the other thread has its answer.
+    /// rt.block_on(async {
+    ///     while !answer.is_finished() {
+    ///         weft::sleep(std::time::Duration::from_millis(1)).await;
+    ///     }
+    /// });
+    /// assert_eq!(answer.join().unwrap(), 42);
+    /// ```
     #[track_caller]
     pub fn spawn<F>(&self, fut: F) -> JoinHandle<F::Output>
     where
-        F: Future + 'static,
-        F::Output: 'static,
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
     {
         let running = weft_core::context::current_id().map(|id| id.as_u64());
         if running == Some(self.id) {
             return crate::spawn(fut);
         }
-        match self.runtime() {
-            Some(rt) => rt.spawn(fut),
-            None => panic!(
-                "weft: Handle::spawn from another thread than the runtime's (or after it was \
-                 dropped): weft runtimes do not take tasks from other threads yet"
-            ),
+        if let Some(rt) = self.runtime() {
+            return rt.spawn(fut);
         }
+        if running.is_none() {
+            panic!(
+                "weft: Handle::spawn from a thread that runs no weft runtime: the task would \
+                 have no thread to report to; use `Handle::spawner().spawn(..)`, whose handle \
+                 can be awaited anywhere"
+            );
+        }
+        stand_in(self.spawner.spawn(fut))
+    }
+
+    /// A [`Spawner`] for this runtime: spawns `Send` futures onto it from any thread, and
+    /// gives handles that can be awaited on any thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new().unwrap();
+    /// let spawner = rt.handle().spawner();
+    /// let h = std::thread::spawn(move || spawner.spawn(async { 1 })).join().unwrap();
+    /// assert_eq!(rt.block_on(h).unwrap(), 1);
+    /// ```
+    pub fn spawner(&self) -> Spawner {
+        self.spawner.clone()
     }
 
     /// Runs `fut` to completion on this thread, on the runtime.
@@ -550,4 +599,42 @@ impl Handle {
         };
         rt.block_on(fut)
     }
+}
+
+/// A local task on this thread's runtime that awaits a task sent to another thread, so that
+/// [`Handle::spawn`] returns the usual [`JoinHandle`] wherever it is called from a runtime.
+fn stand_in<T: Send + 'static>(remote: RemoteJoinHandle<T>) -> JoinHandle<T> {
+    /// Aborts the remote task if the stand-in is dropped before its output came (its handle
+    /// aborted it, or this thread's runtime shut down).
+    struct AbortOnDrop<T>(Option<RemoteJoinHandle<T>>);
+    impl<T> Drop for AbortOnDrop<T> {
+        fn drop(&mut self) {
+            if let Some(h) = &self.0 {
+                h.abort();
+            }
+        }
+    }
+    let me: Rc<Cell<Option<weft_executor::task::AbortHandle>>> = Rc::default();
+    let me_inside = me.clone();
+    let mut guard = AbortOnDrop(Some(remote));
+    let handle = crate::spawn(async move {
+        let out = match guard.0.as_mut() {
+            Some(remote) => remote.await,
+            None => Err(JoinError::Cancelled),
+        };
+        drop(guard.0.take()); // ended: nothing to abort
+        match out {
+            Ok(v) => v,
+            Err(JoinError::Panic(payload)) => std::panic::resume_unwind(payload),
+            Err(JoinError::Cancelled) => {
+                // Cancelled over there: cancel the stand-in too, so its handle says so.
+                if let Some(me) = me_inside.take() {
+                    me.abort();
+                }
+                std::future::pending().await
+            }
+        }
+    });
+    me.set(Some(handle.abort_handle()));
+    handle
 }
