@@ -69,6 +69,49 @@ pub struct Builder {
     config: Config,
     start_paused: bool,
     name: Option<Arc<str>>,
+    /// `Some(n)`: thread-per-core, `n` workers (0: one per available core).
+    workers: Option<usize>,
+    pin_workers: bool,
+    shutdown_timeout: Option<Duration>,
+}
+
+/// The default of [`Builder::shutdown_timeout`].
+const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The settings of a [`Builder`] that can travel to a worker thread: all but the hooks,
+/// which are `Rc`s of this thread.
+#[derive(Clone)]
+pub(crate) struct SendSettings {
+    event_interval: u32,
+    budget: Option<u32>,
+    max_blocking_threads: usize,
+    blocking_keep_alive: Duration,
+    shuffle_seed: Option<u64>,
+    metrics: bool,
+    debug: bool,
+    slow_poll_threshold: Duration,
+    unhandled_panic: UnhandledPanic,
+    start_paused: bool,
+    name: Option<Arc<str>>,
+}
+
+impl SendSettings {
+    /// A builder with these settings, on the worker's thread.
+    pub(crate) fn builder(&self) -> Builder {
+        let mut b = Builder::new();
+        b.config.event_interval = self.event_interval;
+        b.config.budget = self.budget;
+        b.config.max_blocking_threads = self.max_blocking_threads;
+        b.config.blocking_keep_alive = self.blocking_keep_alive;
+        b.config.shuffle_seed = self.shuffle_seed;
+        b.config.metrics = self.metrics;
+        b.config.debug = self.debug;
+        b.config.slow_poll_threshold = self.slow_poll_threshold;
+        b.config.unhandled_panic = self.unhandled_panic;
+        b.start_paused = self.start_paused;
+        b.name = self.name.clone();
+        b
+    }
 }
 
 impl Builder {
@@ -266,6 +309,126 @@ impl Builder {
     pub fn blocking_keep_alive(mut self, d: Duration) -> Builder {
         self.config.blocking_keep_alive = d;
         self
+    }
+
+    /// Thread-per-core: [`run`](Builder::run) and [`start`](Builder::start) start `n`
+    /// worker threads, each a complete runtime with these settings (see
+    /// [`workers`](crate::workers)). `0` means one per core this process may use.
+    pub fn workers(mut self, n: usize) -> Builder {
+        self.workers = Some(if n == 0 {
+            crate::workers::auto_count()
+        } else {
+            n
+        });
+        self
+    }
+
+    /// Pins worker `i` to the `i`-th core this process may run on (Linux; elsewhere a no-op).
+    /// Off by default.
+    pub fn pin_workers(mut self, on: bool) -> Builder {
+        self.pin_workers = on;
+        self
+    }
+
+    /// How long the workers' mains have, after a stop is asked for, to return by themselves
+    /// before they are dropped (default 5 s).
+    pub fn shutdown_timeout(mut self, d: Duration) -> Builder {
+        self.shutdown_timeout = Some(d);
+        self
+    }
+
+    /// Starts the workers ([`workers`](Builder::workers), one if not set), each running
+    /// `main(worker)` on its own runtime, and returns at once.
+    ///
+    /// # Errors
+    ///
+    /// If a thread cannot be started or a worker cannot build its runtime.
+    ///
+    /// # Panics
+    ///
+    /// If a hook (`on_task_spawn`, `on_thread_park`, ...) is set: hooks belong to one thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let workers = weft::Builder::new()
+    ///     .workers(2)
+    ///     .start(|worker| async move {
+    ///         worker.stopping().await; // serve until told to stop
+    ///         worker.id()
+    ///     })
+    ///     .unwrap();
+    /// workers.handle().shutdown();
+    /// assert_eq!(workers.join().unwrap(), vec![0, 1]);
+    /// ```
+    #[track_caller]
+    pub fn start<F, Fut>(self, main: F) -> std::io::Result<crate::workers::Workers<Fut::Output>>
+    where
+        F: Fn(crate::workers::Worker) -> Fut + Send + Sync + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send + 'static,
+    {
+        let c = &self.config;
+        assert!(
+            c.on_task_spawn.is_none()
+                && c.on_before_poll.is_none()
+                && c.on_after_poll.is_none()
+                && c.on_task_terminate.is_none()
+                && c.on_thread_park.is_none(),
+            "weft: hooks belong to one thread and cannot be given to workers"
+        );
+        let n = self.workers.unwrap_or(1);
+        let seed = crate::workers::Seed {
+            builder: SendSettings {
+                event_interval: c.event_interval,
+                budget: c.budget,
+                max_blocking_threads: c.max_blocking_threads,
+                blocking_keep_alive: c.blocking_keep_alive,
+                shuffle_seed: c.shuffle_seed,
+                metrics: c.metrics,
+                debug: c.debug,
+                slow_poll_threshold: c.slow_poll_threshold,
+                unhandled_panic: c.unhandled_panic,
+                start_paused: self.start_paused,
+                name: self.name.clone(),
+            },
+            pin: self.pin_workers,
+            shutdown_timeout: self.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
+        };
+        crate::workers::start(seed, n, main)
+    }
+
+    /// [`start`](Builder::start)s the workers and [joins](crate::workers::Workers::join)
+    /// them: returns every worker's output, by id.
+    ///
+    /// # Errors
+    ///
+    /// The workers that panicked, were cancelled at the shutdown timeout or did not end
+    /// (see [`WorkersError`](crate::workers::WorkersError)), or could not start.
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](Builder::start).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ids = weft::Builder::new().workers(3).run(|w| async move { w.id() }).unwrap();
+    /// assert_eq!(ids, vec![0, 1, 2]);
+    /// ```
+    #[track_caller]
+    pub fn run<F, Fut>(self, main: F) -> Result<Vec<Fut::Output>, crate::workers::WorkersError>
+    where
+        F: Fn(crate::workers::Worker) -> Fut + Send + Sync + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send + 'static,
+    {
+        match self.start(main) {
+            Ok(workers) => workers.join(),
+            Err(e) => Err(crate::workers::WorkersError {
+                failures: vec![(0, crate::workers::Failure::NotStarted(e))],
+            }),
+        }
     }
 
     /// Builds the runtime.
