@@ -5,7 +5,7 @@
 //! executor, reactor and timer wheel (optionally pinned to a core), and runs the same async
 //! main on each. A task never moves between workers: [`WorkersHandle::spawn_on`] sends a `Send`
 //! future to a named worker, where it becomes a local task. Listeners bound with
-//! `TcpListener::bind_reuseport` (one listener per worker, on one port) let the kernel
+//! [`TcpListener::bind_reuseport`](crate::net::TcpListener::bind_reuseport) let the kernel
 //! spread connections between the workers.
 //!
 //! # Life and death of the workers

@@ -197,3 +197,74 @@ async fn two_worker_main() -> Result<(), String> {
 fn main_attribute_runs_the_body_on_every_worker() {
     assert_eq!(two_worker_main(), Ok(()));
 }
+
+/// Each worker accepts on its own `SO_REUSEPORT` listener on one port; the kernel spreads
+/// 200 connections between them (by a hash of each connection's addresses: with 200
+/// source ports, a worker left without any would be a 2^-199 chance).
+#[test]
+fn every_worker_accepts_connections_on_a_shared_port() {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering::SeqCst};
+    use weft::io::{AsyncReadExt, AsyncWriteExt};
+
+    const WORKERS: usize = 2;
+    const CONNECTIONS: usize = 200;
+    let port = Arc::new(AtomicU16::new(0));
+    let bound = Arc::new(AtomicUsize::new(0));
+    let (p, b) = (port.clone(), bound.clone());
+    let workers = weft::Builder::new()
+        .workers(WORKERS)
+        .start(move |w| {
+            let (port, bound) = (p.clone(), b.clone());
+            async move {
+                // Worker 0 picks the port; the others bind the same one.
+                let listener = if w.id() == 0 {
+                    let l = weft::net::TcpListener::bind_reuseport("127.0.0.1:0").await?;
+                    port.store(l.local_addr()?.port(), SeqCst);
+                    l
+                } else {
+                    while port.load(SeqCst) == 0 {
+                        weft::sleep(Duration::from_millis(1)).await;
+                    }
+                    weft::net::TcpListener::bind_reuseport(("127.0.0.1", port.load(SeqCst))).await?
+                };
+                bound.fetch_add(1, SeqCst);
+                let mut served = 0usize;
+                loop {
+                    let accepted = weft::select! {
+                        a = listener.accept() => a,
+                        () = w.stopping() => break,
+                    };
+                    let (mut s, _) = accepted?;
+                    let mut byte = [0u8; 1];
+                    s.read_exact(&mut byte).await?;
+                    s.write_all(&[w.id() as u8]).await?;
+                    served += 1;
+                }
+                Ok::<_, std::io::Error>(served)
+            }
+        })
+        .unwrap();
+    while bound.load(SeqCst) < WORKERS {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let addr = ("127.0.0.1", port.load(SeqCst));
+    let mut by_client = [0usize; WORKERS];
+    for _ in 0..CONNECTIONS {
+        let mut c = std::net::TcpStream::connect(addr).unwrap();
+        c.write_all(b"?").unwrap();
+        let mut who = [0u8; 1];
+        c.read_exact(&mut who).unwrap();
+        by_client[usize::from(who[0])] += 1;
+    }
+    workers.handle().shutdown();
+    let served: Vec<usize> = workers
+        .join()
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(served.iter().sum::<usize>(), CONNECTIONS);
+    assert_eq!(served, by_client.to_vec());
+    assert!(served.iter().all(|&n| n >= 1), "{served:?}");
+}
