@@ -77,3 +77,18 @@ fn a_second_ctrl_c_exits_at_once() {
     interrupt(&server);
     assert_eq!(server.wait_exit(), Some(130));
 }
+
+/// `http_hello --workers 2`: both workers answer on the one port, and Ctrl-C stops them
+/// all: idle connections close, the process exits 0, and nothing listens any more.
+#[test]
+fn http_hello_on_two_workers_stops_them_all_on_ctrl_c() {
+    let _one = serial();
+    let mut server = Server::start("http_hello", &["--workers", "2"]);
+    let mut idle: Vec<TcpStream> = (0..20).map(|_| idle_client(&server)).collect();
+    interrupt(&server);
+    for s in &mut idle {
+        assert_eq!(read_to_close(s), "", "an idle connection closes at the stop");
+    }
+    assert_eq!(server.wait_exit(), Some(0));
+    assert!(TcpStream::connect(server.addr).is_err(), "still accepting");
+}
