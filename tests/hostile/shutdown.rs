@@ -87,7 +87,11 @@ fn http_hello_on_two_workers_stops_them_all_on_ctrl_c() {
     let mut idle: Vec<TcpStream> = (0..20).map(|_| idle_client(&server)).collect();
     interrupt(&server);
     for s in &mut idle {
-        assert_eq!(read_to_close(s), "", "an idle connection closes at the stop");
+        assert_eq!(
+            read_to_close(s),
+            "",
+            "an idle connection closes at the stop"
+        );
     }
     assert_eq!(server.wait_exit(), Some(0));
     assert!(TcpStream::connect(server.addr).is_err(), "still accepting");
