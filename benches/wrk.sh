@@ -50,6 +50,10 @@ run_one() { # round case name conns server-cpus wrk-cpus wrk-threads port binary
     curl -s -o /dev/null "http://127.0.0.1:$port/" && break
     sleep 0.1
   done
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "r$round $case $name c=$conns: the server did not start (port $port taken?); skipped"
+    return
+  fi
   local before; before=$(cpu_ticks "$pid")
   local out; out=$(timeout "$WRK_LIMIT" taskset -c "$wcpus" wrk -t"$wthreads" -c"$conns" \
     -d"$DURATION" --latency "http://127.0.0.1:$port/")
@@ -70,7 +74,8 @@ run_one() { # round case name conns server-cpus wrk-cpus wrk-threads port binary
 WEFT=target/release/examples/http_hello
 TOKIO=target/release/examples/tokio_http
 RESULTS=$(mktemp)
-PORT=18080
+# A base port that other servers on the machine are unlikely to hold.
+PORT=$((20000 + RANDOM % 20000))
 for round in $(seq "$ROUNDS"); do
   for conns in 50 256; do
     run_one "$round" 1core weft "$conns" 0 1 1 $((PORT++)) "$WEFT" --workers 1

@@ -91,6 +91,21 @@ struct Shared {
     /// Mains that have not returned yet; `all_done` is set when it reaches zero.
     running: AtomicUsize,
     all_done: Event,
+    /// When the stop was first asked for: [`Workers::join`]'s bound counts from here.
+    stopped_at: std::sync::Mutex<Option<Instant>>,
+}
+
+impl Shared {
+    fn request_stop(&self) {
+        let mut at = self.stopped_at.lock().unwrap_or_else(|e| e.into_inner());
+        at.get_or_insert_with(Instant::now);
+        drop(at);
+        self.stop.set();
+    }
+
+    fn stopped_at(&self) -> Option<Instant> {
+        *self.stopped_at.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// Counts a main as done when dropped (returned, cancelled, or unwound by a panic).
@@ -118,7 +133,7 @@ impl WorkersHandle {
 
     /// Asks every worker to stop (see the [module docs](self)). Idempotent.
     pub fn shutdown(&self) {
-        self.shared.stop.set();
+        self.shared.request_stop();
     }
 
     /// Whether a stop was asked for (by [`shutdown`](Self::shutdown) or a worker's panic).
@@ -329,13 +344,19 @@ impl<T> Workers<T> {
         let mut left = n;
         let mut deadline: Option<Instant> = None;
         while left > 0 {
-            if deadline.is_none() && self.handle.is_stopping() {
-                deadline = Some(Instant::now() + self.shutdown_timeout + JOIN_MARGIN);
+            if deadline.is_none() {
+                deadline = self
+                    .handle
+                    .shared
+                    .stopped_at()
+                    .map(|at| at + self.shutdown_timeout + JOIN_MARGIN);
             }
-            // Wake up now and then to notice a stop asked for from elsewhere.
+            // Without a stop, wake up now and then to notice one asked for from elsewhere;
+            // the bound counts from when it was asked, so seldom is enough (and keeps this
+            // thread off the workers' cores).
             let wait = match deadline {
                 Some(d) => d.saturating_duration_since(Instant::now()),
-                None => Duration::from_millis(50),
+                None => Duration::from_millis(500),
             };
             match self.results.recv_timeout(wait) {
                 Ok((id, r)) => {
@@ -467,6 +488,7 @@ where
         stop: Event::new(),
         running: AtomicUsize::new(n),
         all_done: Event::new(),
+        stopped_at: std::sync::Mutex::new(None),
     });
     for go in gos {
         let _ = go.send(Some(shared.clone()));
@@ -549,7 +571,7 @@ fn worker_thread<F, Fut>(
                 .unwrap_or("(a panic with no message)")
                 .to_owned();
             eprintln!("weft: worker {id} panicked ({msg}): stopping the other workers");
-            shared.stop.set();
+            shared.request_stop();
             Err(Failure::Panicked(msg))
         }
     };

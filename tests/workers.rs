@@ -148,7 +148,8 @@ fn metrics_and_dumps_cover_every_worker() {
             for _ in 0..=w.id() {
                 weft::spawn(async {}).await.unwrap();
             }
-            let idle = weft::task::Builder::new()
+            // Left running: a worker stays up (and its task with it) until every main is done.
+            let _idle = weft::task::Builder::new()
                 .name(format!("idle-{}", w.id()))
                 .spawn(std::future::pending::<()>());
             weft::yield_now().await;
@@ -156,7 +157,6 @@ fn metrics_and_dumps_cover_every_worker() {
             barrier(&w).await;
             let m = w.metrics().await;
             let dump = w.dump().await;
-            idle.abort();
             (m, dump)
         })
         .unwrap();
