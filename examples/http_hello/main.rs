@@ -17,31 +17,17 @@ mod app;
 mod server;
 
 use std::rc::Rc;
-use std::time::Duration;
 
 use examples_common::cli::Args;
-use examples_common::workers::{serve_workers, workers_option, Plan};
+use examples_common::workers::{serve_workers, Plan};
 
 fn main() -> std::io::Result<()> {
     let mut args = Args::from_env("http_hello", "a minimal HTTP/1.1 server on 127.0.0.1");
     let config = server::Config::from_args(&mut args);
-    let workers = workers_option(&mut args);
-    let drain_timeout = args.seconds(
-        "--drain-timeout",
-        Duration::from_secs(5),
-        "how long open connections get to finish after Ctrl-C",
-    );
+    let plan = Plan::from_args("http_hello", "http://", &config.server, &mut args);
     args.finish_or_exit();
     config.server.init_logger("http_hello");
 
-    let plan = Plan {
-        program: "http_hello",
-        workers,
-        port: config.server.port,
-        max_connections: config.server.max_connections,
-        drain_timeout,
-        scheme: "http://",
-    };
     serve_workers(plan, move |_worker| {
         let config = Rc::new(config.clone());
         move |stream, mode| server::serve(stream, config.clone(), mode)

@@ -47,13 +47,33 @@ pub struct Plan {
     pub scheme: &'static str,
 }
 
-/// The `--workers` option.
-pub fn workers_option(args: &mut crate::cli::Args) -> usize {
-    args.value(
-        "--workers",
-        1usize,
-        "worker threads, each with its own runtime and listener on the port (0: one per core)",
-    )
+impl Plan {
+    /// Reads `--workers` (default 1) and `--drain-timeout` (default 5 s) from `args`; the
+    /// port and the connection cap are the server's `options`.
+    pub fn from_args(
+        program: &'static str,
+        scheme: &'static str,
+        options: &crate::serve::Options,
+        args: &mut crate::cli::Args,
+    ) -> Plan {
+        Plan {
+            program,
+            workers: args.value(
+                "--workers",
+                1usize,
+                "worker threads, each with its own runtime and listener on the port (0: one per \
+                 core)",
+            ),
+            port: options.port,
+            max_connections: options.max_connections,
+            drain_timeout: args.seconds(
+                "--drain-timeout",
+                Duration::from_secs(5),
+                "with workers: how long open connections get to finish after Ctrl-C",
+            ),
+            scheme,
+        }
+    }
 }
 
 /// Runs `make(worker)`'s connection handler on every worker until Ctrl-C, then drains.
