@@ -1,75 +1,134 @@
 #!/usr/bin/env bash
-# HTTP server comparison: weft's examples/http_hello against the same server on tokio's
-# current_thread runtime (benches/peers/tokio_http.rs), with wrk on 127.0.0.1.
+# HTTP server comparison: weft's examples/http_hello against the same handler on tokio
+# (benches/peers/tokio_http.rs), with wrk on 127.0.0.1, in one run.
 #
-# The server is pinned to core 0 and wrk to core 1. wrk saturates its own core on this 2-core
-# machine, so req/s mostly measures the client; the figure that compares the servers is their
-# CPU time per request: utime + stime from /proc/PID/stat, before and after the run, divided
-# by the requests wrk completed.
+# Cases (each weft row beside its tokio peer, same wrk settings):
+#   1core  c=50, c=256: http_hello --workers 1 vs tokio current_thread. The server is pinned
+#          to core 0 and wrk (-t1) to core 1. wrk fills its own core, so req/s mostly measures
+#          wrk; the server's CPU time per request compares the servers.
+#   2core  c=256: http_hello --workers 2 vs tokio multi_thread with 2 workers. Nothing is
+#          pinned: the server's two threads and wrk (-t2) SHARE the machine's two cores, so
+#          every figure here includes the contention with the client.
+# Server CPU per request: utime + stime of the whole process (all threads) from
+# /proc/PID/stat before and after the run, divided by the requests wrk completed.
 #
-# Usage: benches/wrk.sh [duration, default 10s]
+# The machine drifts (see /work/shared/MEASURING.md): ROUNDS rounds interleave the servers
+# (round 1 of each, then round 2 of each...), and the summary gives, per case, the median
+# over rounds of the per-round ratio weft / tokio.
+#
+# Usage: benches/wrk.sh [duration, default 10s]   (ROUNDS=3 by default)
+# WEFT_BEFORE=path/to/another/http_hello adds a "before" row (e.g. a build from an older
+# commit) in the same rounds, for before/after comparisons.
 # With BENCH_REPORT_DIR set (as `cargo xtask bench` does), also writes the table as markdown
 # to $BENCH_REPORT_DIR/wrk.md for BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10s}
+ROUNDS=${ROUNDS:-3}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --example http_hello --example tokio_http 2>&1 | tail -1
 TCK=$(getconf CLK_TCK)
+SECS=${DURATION%s}
+# Every wrk run is bounded: its duration plus a margin.
+WRK_LIMIT=$((SECS + 20))
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-run_one() { # name binary port conns
-  local name=$1 bin=$2 port=$3 conns=$4
-  taskset -c 0 "$bin" "$port" 2>/dev/null &
+# wrk's latency ("850.00us", "3.61ms", "1.02s") in microseconds.
+to_us() { awk -v v="$1" 'BEGIN {
+  if (v ~ /us$/) { sub(/us$/, "", v); print v + 0 }
+  else if (v ~ /ms$/) { sub(/ms$/, "", v); print v * 1000 }
+  else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000000 }
+  else print v }'; }
+
+run_one() { # round case name conns server-cpus wrk-cpus wrk-threads port binary [options...]
+  local round=$1 case=$2 name=$3 conns=$4 scpus=$5 wcpus=$6 wthreads=$7 port=$8 bin=$9
+  shift 9
+  taskset -c "$scpus" "$bin" "$port" "$@" 2>/dev/null &
   local pid=$!
   for _ in $(seq 50); do
     curl -s -o /dev/null "http://127.0.0.1:$port/" && break
     sleep 0.1
   done
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "r$round $case $name c=$conns: the server did not start (port $port taken?); skipped"
+    return
+  fi
   local before; before=$(cpu_ticks "$pid")
-  local out; out=$(taskset -c 1 wrk -t1 -c"$conns" -d"$DURATION" --latency "http://127.0.0.1:$port/")
+  local out; out=$(timeout "$WRK_LIMIT" taskset -c "$wcpus" wrk -t"$wthreads" -c"$conns" \
+    -d"$DURATION" --latency "http://127.0.0.1:$port/")
   local after; after=$(cpu_ticks "$pid")
   kill "$pid"; wait "$pid" 2>/dev/null || true
   local reqs; reqs=$(echo "$out" | awk '/requests in/ {print $1}')
   local rps; rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  local p50; p50=$(echo "$out" | awk '$1=="50%" {print $2}')
-  local p99; p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  local p50; p50=$(to_us "$(echo "$out" | awk '$1=="50%" {print $2}')")
+  local p99; p99=$(to_us "$(echo "$out" | awk '$1=="99%" {print $2}')")
   local errs; errs=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
   local us_per_req; us_per_req=$(awk -v t=$((after - before)) -v hz="$TCK" -v n="$reqs" \
     'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
-  printf '%-6s c=%-4s %10s req/s  p50 %-8s p99 %-8s server CPU %6s us/req %s\n' \
-    "$name" "$conns" "$rps" "$p50" "$p99" "$us_per_req" "$errs"
-  echo "$name $conns $rps $us_per_req $p50 $p99" >>"$RESULTS"
+  printf 'r%s %-6s %-7s c=%-4s %10s req/s  p50 %7.0f us  p99 %7.0f us  CPU %6s us/req %s\n' \
+    "$round" "$case" "$name" "$conns" "$rps" "$p50" "$p99" "$us_per_req" "$errs"
+  echo "$round $case $name $conns $rps $us_per_req $p50 $p99" >>"$RESULTS"
 }
 
+WEFT=target/release/examples/http_hello
+TOKIO=target/release/examples/tokio_http
 RESULTS=$(mktemp)
-for conns in 50 256; do
-  run_one weft target/release/examples/http_hello 18080 "$conns"
-  run_one tokio target/release/examples/tokio_http 18081 "$conns"
+# A base port that other servers on the machine are unlikely to hold.
+PORT=$((20000 + RANDOM % 20000))
+for round in $(seq "$ROUNDS"); do
+  for conns in 50 256; do
+    run_one "$round" 1core weft "$conns" 0 1 1 $((PORT++)) "$WEFT" --workers 1
+    if [ -n "${WEFT_BEFORE:-}" ]; then
+      run_one "$round" 1core before "$conns" 0 1 1 $((PORT++)) "$WEFT_BEFORE"
+    fi
+    run_one "$round" 1core tokio "$conns" 0 1 1 $((PORT++)) "$TOKIO"
+  done
+  run_one "$round" 2core weft 256 0,1 0,1 2 $((PORT++)) "$WEFT" --workers 2
+  run_one "$round" 2core tokio 256 0,1 0,1 2 $((PORT++)) "$TOKIO" --workers 2
 done
 echo
-awk '{ rps[$1" "$2]=$3; cpu[$1" "$2]=$4 }
-  END { for (c in a) {} 
-        split("50 256", cs, " ");
-        for (i in cs) { c=cs[i];
-          printf "c=%-4s weft/tokio: req/s %.2f, server CPU per request %.2f\n", c,
-            rps["weft "c]/rps["tokio "c], cpu["weft "c]/cpu["tokio "c] } }' "$RESULTS"
+SUMMARY=$(python3 - "$RESULTS" <<'EOF'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+runs = {}
+for rnd, case, name, conns, rps, cpu, p50, p99 in rows:
+    runs[(rnd, case, conns, name)] = (float(rps), float(cpu), float(p50), float(p99))
+cases = sorted({(case, conns) for _, case, _, conns, *_ in rows}, key=lambda c: (c[0], int(c[1])))
+names = sorted({r[2] for r in rows if r[2] != "tokio"}, key=lambda n: n != "weft")
+print("| case | server | req/s | p50 us | p99 us | CPU us/req | / tokio: req/s | p99 | CPU/req |")
+print("|---|---|---|---|---|---|---|---|---|")
+for case, conns in cases:
+    label = f"{case} c={conns}"
+    for name in names + ["tokio"]:
+        mine = [v for (r, c, n, nm), v in runs.items() if (c, n, nm) == (case, conns, name)]
+        if not mine:
+            continue
+        med = [statistics.median(x[i] for x in mine) for i in range(4)]
+        ratio = ""
+        if name != "tokio":
+            per_round = [(runs[k], runs.get((k[0], case, conns, "tokio"))) for k in runs
+                         if k[1:] == (case, conns, name)]
+            per_round = [(m, t) for m, t in per_round if t]
+            r = lambda i: statistics.median(m[i] / t[i] for m, t in per_round)
+            ratio = f"| **{r(0):.2f}** | **{r(3):.2f}** | **{r(1):.2f}** "
+        else:
+            ratio = "| | | "
+        print(f"| {label} | {name} | {med[0]:.0f} | {med[2]:.0f} | {med[3]:.0f} | {med[1]:.2f} {ratio}|")
+EOF
+)
+echo "$SUMMARY"
+echo "(medians over $ROUNDS rounds; ratios are medians of per-round weft/tokio ratios; 2core: wrk shares both cores with the server)"
 if [ -n "${BENCH_REPORT_DIR:-}" ]; then
   {
-    echo "\`benches/wrk.sh $DURATION\`: \`examples/http_hello\` (weft) and the same server on tokio's"
-    echo "current_thread runtime (\`benches/peers/tokio_http.rs\`), \`wrk -t1\`, server pinned to core 0"
-    echo "and wrk to core 1. wrk fills its core, so req/s mostly measures wrk; the server's CPU time"
-    echo "per request (utime + stime from /proc/PID/stat over the run) compares the servers."
+    echo "\`benches/wrk.sh $DURATION\` (ROUNDS=$ROUNDS): \`examples/http_hello\` (weft) and the same handler on"
+    echo "tokio (\`benches/peers/tokio_http.rs\`). 1core: \`--workers 1\` vs tokio current_thread, server"
+    echo "pinned to core 0, \`wrk -t1\` to core 1 (wrk fills its core: req/s mostly measures wrk; the"
+    echo "server's CPU per request compares the servers). 2core: \`--workers 2\` vs tokio multi_thread"
+    echo "with 2 workers, \`wrk -t2\`, nothing pinned: **wrk shares the two cores with the server**."
+    echo "Server CPU per request: utime + stime (all threads) from /proc/PID/stat over the run."
     echo
-    echo "| server | connections | req/s | p50 | p99 | server CPU per request |"
-    echo "|---|---|---|---|---|---|"
-    awk '{ printf "| %s | %s | %s | %s | %s | %s us |\n", $1, $2, $3, $5, $6, $4 }' "$RESULTS"
-    awk '{ rps[$1" "$2]=$3; cpu[$1" "$2]=$4 }
-      END { split("50 256", cs, " ");
-            for (i = 1; i <= 2; i++) { c = cs[i];
-              printf "| **weft / tokio** | %s | %.2f | | | **%.2f** |\n", c,
-                rps["weft "c]/rps["tokio "c], cpu["weft "c]/cpu["tokio "c] } }' "$RESULTS"
+    echo "$SUMMARY"
   } >"$BENCH_REPORT_DIR/wrk.md"
 fi
 rm -f "$RESULTS"

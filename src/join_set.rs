@@ -273,7 +273,8 @@ impl<T: 'static> JoinSet<T> {
     #[track_caller]
     pub fn spawn_on<F>(&mut self, fut: F, handle: &crate::runtime::Handle) -> AbortHandle
     where
-        F: Future<Output = T> + 'static,
+        F: Future<Output = T> + Send + 'static,
+        T: Send,
     {
         let handle = handle.spawn(fut);
         let abort = handle.abort_handle();

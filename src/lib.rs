@@ -259,6 +259,7 @@ mod local;
 mod select;
 mod task_group;
 mod wait;
+pub mod workers;
 
 pub use current::{all_tasks, current_task, dump, runtime_metrics};
 pub use join_set::JoinSet;

@@ -17,7 +17,7 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::Duration;
 
-use weft_executor::{Config, JoinHandle};
+use weft_executor::{Config, JoinError, JoinHandle, RemoteJoinHandle, Spawner};
 use weft_reactor::Driver;
 use weft_timer::driver::Timer;
 
@@ -69,6 +69,49 @@ pub struct Builder {
     config: Config,
     start_paused: bool,
     name: Option<Arc<str>>,
+    /// `Some(n)`: thread-per-core, `n` workers (0: one per available core).
+    workers: Option<usize>,
+    pin_workers: bool,
+    shutdown_timeout: Option<Duration>,
+}
+
+/// The default of [`Builder::shutdown_timeout`].
+const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The settings of a [`Builder`] that can travel to a worker thread: all but the hooks,
+/// which are `Rc`s of this thread.
+#[derive(Clone)]
+pub(crate) struct SendSettings {
+    event_interval: u32,
+    budget: Option<u32>,
+    max_blocking_threads: usize,
+    blocking_keep_alive: Duration,
+    shuffle_seed: Option<u64>,
+    metrics: bool,
+    debug: bool,
+    slow_poll_threshold: Duration,
+    unhandled_panic: UnhandledPanic,
+    start_paused: bool,
+    name: Option<Arc<str>>,
+}
+
+impl SendSettings {
+    /// A builder with these settings, on the worker's thread.
+    pub(crate) fn builder(&self) -> Builder {
+        let mut b = Builder::new();
+        b.config.event_interval = self.event_interval;
+        b.config.budget = self.budget;
+        b.config.max_blocking_threads = self.max_blocking_threads;
+        b.config.blocking_keep_alive = self.blocking_keep_alive;
+        b.config.shuffle_seed = self.shuffle_seed;
+        b.config.metrics = self.metrics;
+        b.config.debug = self.debug;
+        b.config.slow_poll_threshold = self.slow_poll_threshold;
+        b.config.unhandled_panic = self.unhandled_panic;
+        b.start_paused = self.start_paused;
+        b.name = self.name.clone();
+        b
+    }
 }
 
 impl Builder {
@@ -268,6 +311,126 @@ impl Builder {
         self
     }
 
+    /// Thread-per-core: [`run`](Builder::run) and [`start`](Builder::start) start `n`
+    /// worker threads, each a complete runtime with these settings (see
+    /// [`workers`](crate::workers)). `0` means one per core this process may use.
+    pub fn workers(mut self, n: usize) -> Builder {
+        self.workers = Some(if n == 0 {
+            crate::workers::auto_count()
+        } else {
+            n
+        });
+        self
+    }
+
+    /// Pins worker `i` to the `i`-th core this process may run on (Linux; elsewhere a no-op).
+    /// Off by default.
+    pub fn pin_workers(mut self, on: bool) -> Builder {
+        self.pin_workers = on;
+        self
+    }
+
+    /// How long the workers' mains have, after a stop is asked for, to return by themselves
+    /// before they are dropped (default 5 s).
+    pub fn shutdown_timeout(mut self, d: Duration) -> Builder {
+        self.shutdown_timeout = Some(d);
+        self
+    }
+
+    /// Starts the workers ([`workers`](Builder::workers), one if not set), each running
+    /// `main(worker)` on its own runtime, and returns at once.
+    ///
+    /// # Errors
+    ///
+    /// If a thread cannot be started or a worker cannot build its runtime.
+    ///
+    /// # Panics
+    ///
+    /// If a hook (`on_task_spawn`, `on_thread_park`, ...) is set: hooks belong to one thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let workers = weft::Builder::new()
+    ///     .workers(2)
+    ///     .start(|worker| async move {
+    ///         worker.stopping().await; // serve until told to stop
+    ///         worker.id()
+    ///     })
+    ///     .unwrap();
+    /// workers.handle().shutdown();
+    /// assert_eq!(workers.join().unwrap(), vec![0, 1]);
+    /// ```
+    #[track_caller]
+    pub fn start<F, Fut>(self, main: F) -> std::io::Result<crate::workers::Workers<Fut::Output>>
+    where
+        F: Fn(crate::workers::Worker) -> Fut + Send + Sync + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send + 'static,
+    {
+        let c = &self.config;
+        assert!(
+            c.on_task_spawn.is_none()
+                && c.on_before_poll.is_none()
+                && c.on_after_poll.is_none()
+                && c.on_task_terminate.is_none()
+                && c.on_thread_park.is_none(),
+            "weft: hooks belong to one thread and cannot be given to workers"
+        );
+        let n = self.workers.unwrap_or(1);
+        let seed = crate::workers::Seed {
+            builder: SendSettings {
+                event_interval: c.event_interval,
+                budget: c.budget,
+                max_blocking_threads: c.max_blocking_threads,
+                blocking_keep_alive: c.blocking_keep_alive,
+                shuffle_seed: c.shuffle_seed,
+                metrics: c.metrics,
+                debug: c.debug,
+                slow_poll_threshold: c.slow_poll_threshold,
+                unhandled_panic: c.unhandled_panic,
+                start_paused: self.start_paused,
+                name: self.name.clone(),
+            },
+            pin: self.pin_workers,
+            shutdown_timeout: self.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
+        };
+        crate::workers::start(seed, n, main)
+    }
+
+    /// [`start`](Builder::start)s the workers and [joins](crate::workers::Workers::join)
+    /// them: returns every worker's output, by id.
+    ///
+    /// # Errors
+    ///
+    /// The workers that panicked, were cancelled at the shutdown timeout or did not end
+    /// (see [`WorkersError`](crate::workers::WorkersError)), or could not start.
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](Builder::start).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ids = weft::Builder::new().workers(3).run(|w| async move { w.id() }).unwrap();
+    /// assert_eq!(ids, vec![0, 1, 2]);
+    /// ```
+    #[track_caller]
+    pub fn run<F, Fut>(self, main: F) -> Result<Vec<Fut::Output>, crate::workers::WorkersError>
+    where
+        F: Fn(crate::workers::Worker) -> Fut + Send + Sync + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send + 'static,
+    {
+        match self.start(main) {
+            Ok(workers) => workers.join(),
+            Err(e) => Err(crate::workers::WorkersError {
+                failures: vec![(0, crate::workers::Failure::NotStarted(e))],
+            }),
+        }
+    }
+
     /// Builds the runtime.
     ///
     /// # Errors
@@ -289,16 +452,18 @@ impl Builder {
                 Registered {
                     runtime: Rc::downgrade(&exec),
                     name: self.name.clone(),
+                    spawner: exec.spawner(),
                 },
             );
         });
         Ok(Runtime {
-            exec,
             handle: Handle {
                 id,
                 thread: std::thread::current().id(),
                 name: self.name,
+                spawner: exec.spawner(),
             },
+            exec,
             _registered: Unregister(id),
         })
     }
@@ -315,6 +480,7 @@ thread_local! {
 struct Registered {
     runtime: Weak<weft_executor::Runtime>,
     name: Option<Arc<str>>,
+    spawner: Spawner,
 }
 
 fn hook(f: impl Fn(&TaskInfo) + 'static) -> Hook {
@@ -418,9 +584,9 @@ impl std::fmt::Debug for EnterGuard<'_> {
 
 /// A handle to a runtime (tokio's `runtime::Handle`): `Send` and cheap to clone.
 ///
-/// A weft runtime and its tasks belong to the thread that built it, so a handle spawns and
-/// blocks on that thread only; from another thread, [`spawn`](Handle::spawn) panics (a
-/// `Send` spawn onto another thread's runtime comes with thread-per-core's `spawn_on`).
+/// A weft runtime and its tasks belong to the thread that built it. From any thread, a
+/// handle [spawns](Handle::spawn) `Send` futures onto that thread (tokio's `Handle::spawn`);
+/// it [blocks on](Handle::block_on) only on the runtime's own thread.
 ///
 /// # Examples
 ///
@@ -436,6 +602,7 @@ pub struct Handle {
     id: u64,
     thread: std::thread::ThreadId,
     name: Option<Arc<str>>,
+    spawner: Spawner,
 }
 
 /// Error of [`Handle::try_current`]: no runtime is current on this thread.
@@ -487,6 +654,7 @@ impl Handle {
                 id,
                 thread: std::thread::current().id(),
                 name: e.name.clone(),
+                spawner: e.spawner.clone(),
             })
         })
     }
@@ -509,29 +677,73 @@ impl Handle {
         RUNTIMES.with(|r| r.borrow().get(&self.id)?.runtime.upgrade())
     }
 
-    /// Spawns `fut` on the runtime: it runs now if the runtime is running, else at its next
-    /// `block_on`.
+    /// Spawns `fut` on the runtime (tokio's `Handle::spawn`): it runs now if the runtime is
+    /// running, else at its next `block_on`.
+    ///
+    /// On the runtime's own thread this is [`spawn`](crate::spawn). From another thread that
+    /// runs a weft runtime, `fut` is sent to the runtime's thread and runs there; the handle
+    /// returned belongs to this thread, where a small stand-in task carries the output back
+    /// (aborting the handle aborts the task over there). From a thread with no weft runtime,
+    /// use [`spawner`](Handle::spawner), whose handle can be awaited anywhere.
     ///
     /// # Panics
     ///
-    /// If called from another thread than the runtime's, or after the runtime is dropped.
+    /// From a thread that runs no weft runtime and is not the runtime's own, or on its own
+    /// thread after the runtime is dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// let answer = std::thread::spawn(move || {
+    ///     // Another runtime, on another thread: the task runs on `rt`'s thread.
+    ///     weft::run(async move { handle.spawn(async { 6 * 7 }).await.unwrap() })
+    /// });
+    /// // Run `rt` until the other thread has its answer.
+    /// rt.block_on(async {
+    ///     while !answer.is_finished() {
+    ///         weft::sleep(std::time::Duration::from_millis(1)).await;
+    ///     }
+    /// });
+    /// assert_eq!(answer.join().unwrap(), 42);
+    /// ```
     #[track_caller]
     pub fn spawn<F>(&self, fut: F) -> JoinHandle<F::Output>
     where
-        F: Future + 'static,
-        F::Output: 'static,
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
     {
         let running = weft_core::context::current_id().map(|id| id.as_u64());
         if running == Some(self.id) {
             return crate::spawn(fut);
         }
-        match self.runtime() {
-            Some(rt) => rt.spawn(fut),
-            None => panic!(
-                "weft: Handle::spawn from another thread than the runtime's (or after it was \
-                 dropped): weft runtimes do not take tasks from other threads yet"
-            ),
+        if let Some(rt) = self.runtime() {
+            return rt.spawn(fut);
         }
+        if running.is_none() {
+            panic!(
+                "weft: Handle::spawn from a thread that runs no weft runtime: the task would \
+                 have no thread to report to; use `Handle::spawner().spawn(..)`, whose handle \
+                 can be awaited anywhere"
+            );
+        }
+        stand_in(self.spawner.spawn(fut))
+    }
+
+    /// A [`Spawner`] for this runtime: spawns `Send` futures onto it from any thread, and
+    /// gives handles that can be awaited on any thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = weft::Runtime::new().unwrap();
+    /// let spawner = rt.handle().spawner();
+    /// let h = std::thread::spawn(move || spawner.spawn(async { 1 })).join().unwrap();
+    /// assert_eq!(rt.block_on(h).unwrap(), 1);
+    /// ```
+    pub fn spawner(&self) -> Spawner {
+        self.spawner.clone()
     }
 
     /// Runs `fut` to completion on this thread, on the runtime.
@@ -550,4 +762,42 @@ impl Handle {
         };
         rt.block_on(fut)
     }
+}
+
+/// A local task on this thread's runtime that awaits a task sent to another thread, so that
+/// [`Handle::spawn`] returns the usual [`JoinHandle`] wherever it is called from a runtime.
+fn stand_in<T: Send + 'static>(remote: RemoteJoinHandle<T>) -> JoinHandle<T> {
+    /// Aborts the remote task if the stand-in is dropped before its output came (its handle
+    /// aborted it, or this thread's runtime shut down).
+    struct AbortOnDrop<T>(Option<RemoteJoinHandle<T>>);
+    impl<T> Drop for AbortOnDrop<T> {
+        fn drop(&mut self) {
+            if let Some(h) = &self.0 {
+                h.abort();
+            }
+        }
+    }
+    let me: Rc<Cell<Option<weft_executor::task::AbortHandle>>> = Rc::default();
+    let me_inside = me.clone();
+    let mut guard = AbortOnDrop(Some(remote));
+    let handle = crate::spawn(async move {
+        let out = match guard.0.as_mut() {
+            Some(remote) => remote.await,
+            None => Err(JoinError::Cancelled),
+        };
+        drop(guard.0.take()); // ended: nothing to abort
+        match out {
+            Ok(v) => v,
+            Err(JoinError::Panic(payload)) => std::panic::resume_unwind(payload),
+            Err(JoinError::Cancelled) => {
+                // Cancelled over there: cancel the stand-in too, so its handle says so.
+                if let Some(me) = me_inside.take() {
+                    me.abort();
+                }
+                std::future::pending().await
+            }
+        }
+    });
+    me.set(Some(handle.abort_handle()));
+    handle
 }

@@ -14,6 +14,9 @@ mod pubsub;
 #[path = "../examples/mini_redis/server.rs"]
 #[allow(dead_code)]
 mod server;
+#[path = "../examples/mini_redis/shard.rs"]
+#[allow(dead_code)]
+mod shard;
 
 use std::net::SocketAddr;
 use std::rc::Rc;

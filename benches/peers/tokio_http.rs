@@ -3,7 +3,8 @@
 //! `examples/http_hello/app.rs`) and the same connection loop, with the same deadlines, the
 //! same mode channel and the same connection cap, written with tokio's types.
 //!
-//! `cargo run --release --example tokio_http -- 8081`
+//! `cargo run --release --example tokio_http -- 8081` (current_thread), or
+//! `-- 8081 --workers 2` (the multi_thread runtime with 2 worker threads, one listener).
 
 #[path = "../../examples/http_hello/app.rs"]
 mod app;
@@ -101,13 +102,29 @@ async fn serve(mut stream: TcpStream, mut mode: watch::Receiver<Mode>) -> std::i
 }
 
 fn main() -> std::io::Result<()> {
-    let port: u16 = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let port: u16 = args
+        .first()
         .map(|p| p.parse().expect("the port must be a number"))
         .unwrap_or(8081);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let workers: Option<usize> = match args.get(1).map(String::as_str) {
+        Some("--workers") => Some(
+            args.get(2)
+                .and_then(|n| n.parse().ok())
+                .expect("--workers takes a number"),
+        ),
+        Some(other) => panic!("unknown option {other}"),
+        None => None,
+    };
+    let rt = match workers {
+        None => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
+        Some(n) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build()?,
+    };
     rt.block_on(async move {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         eprintln!("tokio_http: listening on http://{}", listener.local_addr()?);

@@ -8,6 +8,10 @@
 //! large), `431` (head too large), `501` (a transfer coding other than chunked), `408` (too
 //! slow). Every limit and deadline is an option; see `server.rs` for what each one stops.
 //! Listens on 127.0.0.1 at the port given as the first argument (default 8080).
+//!
+//! `--workers N` serves on N thread-per-core workers (0: one per core), each with its own
+//! runtime and its own listener on the port (`SO_REUSEPORT`); Ctrl-C then stops them all
+//! gracefully (each drains its connections for up to `--drain-timeout`).
 
 mod app;
 mod server;
@@ -15,22 +19,17 @@ mod server;
 use std::rc::Rc;
 
 use examples_common::cli::Args;
-use examples_common::serve::Server;
-use weft::net::TcpListener;
+use examples_common::workers::{serve_workers, Plan};
 
-#[weft::main]
-async fn main() -> std::io::Result<()> {
+fn main() -> std::io::Result<()> {
     let mut args = Args::from_env("http_hello", "a minimal HTTP/1.1 server on 127.0.0.1");
-    let config = Rc::new(server::Config::from_args(&mut args));
+    let config = server::Config::from_args(&mut args);
+    let plan = Plan::from_args("http_hello", "http://", &config.server, &mut args);
     args.finish_or_exit();
     config.server.init_logger("http_hello");
 
-    let listener = TcpListener::bind(("127.0.0.1", config.server.port)).await?;
-    log::info!("listening on http://{}", listener.local_addr()?);
-    let mut server = Server::new(config.server.max_connections);
-    server
-        .run(&listener, |stream, mode| {
-            server::serve(stream, config.clone(), mode)
-        })
-        .await
+    serve_workers(plan, move |_worker| {
+        let config = Rc::new(config.clone());
+        move |stream, mode| server::serve(stream, config.clone(), mode)
+    })
 }

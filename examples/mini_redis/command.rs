@@ -38,6 +38,8 @@ pub struct Session {
     pub subscription: Option<Subscription>,
     /// A number unique to this connection (`CLIENT ID`).
     pub id: u64,
+    /// With `--workers N`: the workers the other shards live on.
+    pub peers: Option<crate::shard::Peers>,
 }
 
 impl Session {
@@ -47,6 +49,7 @@ impl Session {
             shared,
             subscription: None,
             id,
+            peers: None,
         }
     }
 

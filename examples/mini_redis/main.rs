@@ -15,26 +15,50 @@
 //! Files: `db.rs` (keys and expiry), `pubsub.rs` (channels), `command.rs` (the commands),
 //! `memory.rs` (the clients' memory budget), `server.rs` (options, sockets, connections). The
 //! protocol itself is `examples_common::resp`, which the fuzzer and the tests also use.
+//!
+//! `--workers N` (N > 1) shards the key space over N thread-per-core workers, shared-nothing:
+//! each owns the keys that hash to it and accepts on its own listener on the port
+//! (`SO_REUSEPORT`); a command on another worker's key is sent there over its remote queue
+//! (`shard.rs`). Ctrl-C then stops every worker gracefully.
 
 mod command;
 mod db;
 mod memory;
 mod pubsub;
 mod server;
+mod shard;
 
 use std::rc::Rc;
 
 use examples_common::cli::Args;
+use examples_common::workers::{serve_workers, Plan};
 use weft::net::TcpListener;
 
-#[weft::main]
-async fn main() -> std::io::Result<()> {
+fn main() -> std::io::Result<()> {
     let mut args = Args::from_env("mini_redis", "a small Redis-compatible server on 127.0.0.1");
-    let config = Rc::new(server::Config::from_args(&mut args));
+    let config = server::Config::from_args(&mut args);
+    let plan = Plan::from_args("mini_redis", "", &config.server, &mut args);
     args.finish_or_exit();
     config.server.init_logger("mini_redis");
 
-    let listener = TcpListener::bind(("127.0.0.1", config.server.port)).await?;
-    log::info!("listening on {}", listener.local_addr()?);
-    server::run(listener, config).await
+    if plan.workers == 1 {
+        return weft::run(async move {
+            let config = Rc::new(config);
+            let listener = TcpListener::bind(("127.0.0.1", config.server.port)).await?;
+            log::info!("listening on {}", listener.local_addr()?);
+            server::run(listener, config).await
+        });
+    }
+    serve_workers(plan, move |worker| {
+        let config = Rc::new(config.clone());
+        let shared = server::start_shard(&config);
+        let peers = shard::Peers::new(worker.clone());
+        let (me, count) = (worker.id(), worker.count());
+        move |stream, _mode| {
+            let id = server::next_shard_id(&shared, me, count);
+            let mut session = command::Session::new(shared.clone(), id);
+            session.peers = Some(peers.clone());
+            server::serve(stream, session, config.clone())
+        }
+    })
 }

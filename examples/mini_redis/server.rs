@@ -150,6 +150,22 @@ pub async fn run(listener: TcpListener, config: Rc<Config>) -> io::Result<()> {
         .await
 }
 
+/// This worker's shard (`--workers N`): its own key space, purged by its own task, which
+/// the runtime's shutdown stops.
+pub fn start_shard(config: &Config) -> Rc<Shared> {
+    let shared = Rc::new(Shared::new(config));
+    drop(weft::spawn(purge_loop(shared.clone())));
+    crate::shard::install(shared.clone());
+    shared
+}
+
+/// The next connection id on worker `worker` of `count`: unique over all workers.
+pub fn next_shard_id(shared: &Shared, worker: usize, count: usize) -> u64 {
+    let n = shared.next_id.get();
+    shared.next_id.set(n + 1);
+    (n - 1) * count as u64 + worker as u64 + 1
+}
+
 /// Cancels its task when dropped.
 struct CancelOnDrop(weft::JoinHandle<()>);
 
@@ -234,8 +250,11 @@ impl Input {
 }
 
 /// What [`run_commands`] leaves the connection to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Step {
+    /// Send this command to the workers its keys live on (`--workers N`), append the
+    /// reply, then run the commands left.
+    Forward(Vec<Vec<u8>>),
     /// Read more: no complete command is left.
     Read,
     /// Write the replies, then run the commands left: the output reached [`OUT_HIGH`].
@@ -287,6 +306,11 @@ pub async fn serve(
                 return Ok(());
             }
             Step::More => {} // run the commands left before reading more
+            Step::Forward(args) => {
+                if let Some(peers) = session.peers.clone() {
+                    peers.forward(args, &mut out).await;
+                }
+            }
             Step::Read => {
                 // Wait for input: a started command has its deadline, an idle client its own.
                 let deadline = match command_started {
@@ -369,6 +393,13 @@ fn run_commands(
         match parser.parse(pending) {
             Ok(Some(n)) => {
                 let args = parser.args(pending);
+                if let Some(peers) = &session.peers {
+                    if peers.must_forward(&args, session) {
+                        let owned = args.iter_from(0).map(<[u8]>::to_vec).collect();
+                        input.consume(n);
+                        return Step::Forward(owned);
+                    }
+                }
                 let flow = if args.is_empty() {
                     Flow::Continue // `*0` or a blank line: no reply, as in Redis
                 } else {

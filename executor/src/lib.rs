@@ -14,6 +14,7 @@
 //! | `scheduler.rs` | the runtime's state, the thread's current scheduler, what tasks ask of it |
 //! | `config.rs` | [`Config`] |
 //! | `spawn.rs` | [`spawn`], [`spawn_blocking`], [`TaskBuilder`], the task dump |
+//! | `spawner.rs` | [`Spawner`] and [`RemoteJoinHandle`]: spawning from other threads |
 //! | `queue.rs`, `owned.rs`, `remote.rs` | the run queue, the owned list, the remote queue and wake table |
 //! | `park.rs` | the [`park::Park`] contract and [`park::ThreadPark`] |
 //! | `blocking.rs` | the blocking pool |
@@ -47,6 +48,7 @@ mod remote;
 mod runtime;
 mod scheduler;
 mod spawn;
+mod spawner;
 pub mod task;
 
 pub use config::Config;
@@ -55,6 +57,7 @@ pub use spawn::{
     all_tasks, dump, runtime_metrics, spawn, spawn_blocking, task_id, task_name, try_task_id,
     TaskBuilder,
 };
+pub use spawner::{spawner, RemoteJoinHandle, Spawner};
 pub use task::{JoinError, JoinHandle};
 pub use weft_core::context::in_runtime;
 pub use weft_core::coop;

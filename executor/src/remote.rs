@@ -5,8 +5,16 @@
 //! runtime's mutex-protected remote queue and unparks the driver. The owner drains the queue
 //! between ticks. Once the runtime is gone its id is no longer in the table, so an outlived
 //! waker finds nothing and only gives up its reference.
+//!
+//! The same queue carries tasks that other threads spawn onto the runtime (`spawner.rs`):
+//! `Send` futures, boxed, which the owner turns into local tasks when it drains the queue.
+//! They share the wakes' `remote_pending` flag, so a runtime nobody spawns onto from afar
+//! pays nothing for them.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::task::{Wake, Waker};
@@ -16,9 +24,16 @@ use parking_lot::{Mutex, RwLock};
 use crate::park::Unpark;
 use crate::task::harness::RemoteTask;
 
+/// A task spawned from another thread, on its way to the runtime that will own it.
+pub(crate) struct RemoteSpawn {
+    pub(crate) fut: Pin<Box<dyn Future<Output = ()> + Send>>,
+    pub(crate) location: &'static Location<'static>,
+}
+
 #[derive(Default)]
 pub(crate) struct RemoteQueue {
     pub(crate) tasks: Vec<RemoteTask>,
+    pub(crate) spawns: Vec<RemoteSpawn>,
     /// Set at shutdown: later pushes give up their reference instead.
     pub(crate) closed: bool,
 }
@@ -83,20 +98,44 @@ impl Inbox {
         self.unparker.unpark();
     }
 
-    pub(crate) fn take(&self) -> Vec<RemoteTask> {
-        if !self.remote_pending.load(Ordering::Acquire) {
-            return Vec::new();
+    /// Queues a task spawned from another thread; gives it back if the runtime is gone.
+    pub(crate) fn push_spawn(&self, spawn: RemoteSpawn) -> Result<(), RemoteSpawn> {
+        let mut q = self.remote.lock();
+        if q.closed {
+            return Err(spawn);
         }
+        q.spawns.push(spawn);
+        self.remote_pending.store(true, Ordering::Release);
+        drop(q);
+        self.unparker.unpark();
+        Ok(())
+    }
+
+    /// Whether anything waits in the queue (the owner's fast check before [`take`]).
+    ///
+    /// [`take`]: Inbox::take
+    #[inline]
+    pub(crate) fn pending(&self) -> bool {
+        self.remote_pending.load(Ordering::Acquire)
+    }
+
+    /// Takes the wakes and the spawns waiting in the queue.
+    pub(crate) fn take(&self) -> (Vec<RemoteTask>, Vec<RemoteSpawn>) {
         let mut q = self.remote.lock();
         self.remote_pending.store(false, Ordering::Relaxed);
-        std::mem::take(&mut q.tasks)
+        (std::mem::take(&mut q.tasks), std::mem::take(&mut q.spawns))
     }
 
     /// Closes the queue and returns what was left in it.
-    pub(crate) fn close(&self) -> Vec<RemoteTask> {
+    pub(crate) fn close(&self) -> (Vec<RemoteTask>, Vec<RemoteSpawn>) {
         let mut q = self.remote.lock();
         q.closed = true;
-        std::mem::take(&mut q.tasks)
+        (std::mem::take(&mut q.tasks), std::mem::take(&mut q.spawns))
+    }
+
+    /// Whether the runtime has shut down (its queue takes nothing more).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.remote.lock().closed
     }
 }
 

@@ -30,6 +30,7 @@ use crate::observe::{dump, RuntimeMetrics, TaskSnapshot};
 use crate::park::{Park, ThreadPark};
 use crate::remote;
 use crate::scheduler::{CurrentTask, Scheduler};
+use crate::spawner::Spawner;
 use crate::task::harness::{Notified, Owner, Polled, Running};
 use crate::task::{JoinHandle, Priority};
 
@@ -123,6 +124,12 @@ impl Runtime {
     pub fn spawn<F: Future + 'static>(&self, fut: F) -> JoinHandle<F::Output> {
         self.sched
             .spawn(fut, None, Priority::Normal, Location::caller())
+    }
+
+    /// A `Send` handle that spawns `Send` futures onto this runtime from any thread (see
+    /// [`Spawner`]).
+    pub fn spawner(&self) -> Spawner {
+        Spawner::new(self.sched.inbox.clone())
     }
 
     /// A snapshot of the runtime's metrics (counters are zero unless built with

@@ -172,13 +172,27 @@ impl Scheduler {
         }
     }
 
-    /// Moves the wakes that arrived from elsewhere onto the local queue.
+    /// Moves the wakes that arrived from elsewhere onto the local queue, and spawns the tasks
+    /// that other threads sent. One atomic load when nothing came.
+    #[inline]
     pub(crate) fn drain_remote(&self) {
-        for entry in self.inbox.take() {
+        if self.inbox.pending() {
+            self.drain_remote_slow();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn drain_remote_slow(&self) {
+        let (wakes, spawns) = self.inbox.take();
+        for entry in wakes {
             match entry.receive(&self.owner) {
                 Received::Woken(task) => self.wake(task, true),
                 Received::Completed(done) => self.finish(done),
             }
+        }
+        for s in spawns {
+            drop(self.spawn(s.fut, None, Priority::Normal, s.location));
         }
     }
 

@@ -24,6 +24,9 @@ impl Kind {
 #[derive(Default)]
 struct Options {
     start_paused: bool,
+    /// `workers = N` (`#[weft::main]` only): thread-per-core, the body on every worker;
+    /// `0` for `"auto"`.
+    workers: Option<usize>,
     /// tokio's `crate = "path"`: the path to weft, when the macro cannot find it.
     krate: Option<String>,
 }
@@ -105,6 +108,25 @@ fn try_expand(
     out.extend(stream(&prefix[..async_at]));
     out.extend(stream(&prefix[async_at + 1..]));
     out.extend(stream(sig));
+    if let Some(n) = options.workers {
+        // Every worker runs its own copy of the body, boxed as `dyn Future<Output = R>` for
+        // `?`'s sake as below; `weft::workers::current()` tells them apart.
+        let src = format!(
+            "{{
+                {weft}::workers::__main({n}, move |_| -> ::core::pin::Pin<
+                    ::std::boxed::Box<dyn ::core::future::Future<Output = $1>>,
+                > {{
+                    ::std::boxed::Box::pin(async move $0)
+                }})
+            }}"
+        );
+        out.extend(template(
+            &src,
+            Span::call_site(),
+            &[TokenTree::Group(body).into(), output],
+        ));
+        return Ok(out);
+    }
     let run = if options.start_paused {
         format!(
             "{weft}::Builder::new()
@@ -177,6 +199,19 @@ fn parse_options(kind: Kind, attr: TokenStream) -> Result<Options, TokenStream> 
                 }
             },
             "worker_threads" => return Err(error(key.span(), MULTI_THREAD)),
+            "workers" if kind == Kind::Main => {
+                options.workers = match string_value(value).as_deref() {
+                    Some("auto") => Some(0),
+                    Some(_) => None,
+                    None => value.to_string().parse().ok(),
+                };
+                if options.workers.is_none() {
+                    return Err(error(
+                        value.span(),
+                        "expected a number of workers, or \"auto\" (one per core)",
+                    ));
+                }
+            }
             "crate" => match string_value(value) {
                 Some(path) if path.parse::<TokenStream>().is_ok() && !path.is_empty() => {
                     options.krate = Some(path);
@@ -192,7 +227,8 @@ fn parse_options(kind: Kind, attr: TokenStream) -> Result<Options, TokenStream> 
                 return Err(error(
                     key.span(),
                     &format!(
-                    "unknown option `{other}`: #[{}] takes `flavor`, `start_paused` and `crate`",
+                    "unknown option `{other}`: #[{}] takes `flavor`, `start_paused`, `workers` \
+                     (main) and `crate`",
                     kind.name()
                 ),
                 ))

@@ -5,6 +5,8 @@
 //!   of them bounds what a peer can make it hold.
 //! - [`serve`]: the accept loop with its connection cap, the server's [`serve::Mode`]
 //!   (serving, full, draining), and writes with a deadline.
+//! - [`workers`]: the same server on `--workers N` thread-per-core workers, one listener
+//!   each on the port (`SO_REUSEPORT`), stopped gracefully by Ctrl-C.
 //! - [`logger`]: a `log` logger that never blocks the serving thread and drops lines past a
 //!   rate.
 //! - [`cli`]: command-line options, each limit with its default, listed by `--help`.
@@ -20,3 +22,4 @@ pub mod lines;
 pub mod logger;
 pub mod resp;
 pub mod serve;
+pub mod workers;

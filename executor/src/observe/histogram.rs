@@ -72,6 +72,29 @@ impl Histogram {
         }
     }
 
+    /// Adds every sample of `other` to this histogram (to aggregate several runtimes').
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_executor::metrics::Histogram;
+    ///
+    /// let (mut a, mut b) = (Histogram::new(), Histogram::new());
+    /// a.record(Duration::from_micros(1));
+    /// b.record(Duration::from_micros(9));
+    /// a.merge(&b);
+    /// assert_eq!((a.count(), a.max()), (2, Duration::from_micros(9)));
+    /// ```
+    pub fn merge(&mut self, other: &Histogram) {
+        for (mine, theirs) in self.buckets.iter_mut().zip(other.buckets.iter()) {
+            *mine += theirs;
+        }
+        self.count += other.count;
+        self.sum_ns += other.sum_ns;
+        self.max_ns = self.max_ns.max(other.max_ns);
+    }
+
     /// Adds one sample.
     pub fn record(&mut self, d: Duration) {
         let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);

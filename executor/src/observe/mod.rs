@@ -111,6 +111,40 @@ pub struct RuntimeMetrics {
     pub schedule_latency: Histogram,
 }
 
+impl RuntimeMetrics {
+    /// Adds `other`'s figures to these, to aggregate several runtimes (thread-per-core
+    /// workers): counters and histograms add up; `max_run_queue_depth` is the larger one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_executor::metrics::RuntimeMetrics;
+    ///
+    /// let mut total = RuntimeMetrics::default();
+    /// let mut one = RuntimeMetrics::default();
+    /// one.polls = 3;
+    /// total.merge(&one);
+    /// total.merge(&one);
+    /// assert_eq!(total.polls, 6);
+    /// ```
+    pub fn merge(&mut self, other: &RuntimeMetrics) {
+        self.tasks_spawned += other.tasks_spawned;
+        self.tasks_completed += other.tasks_completed;
+        self.tasks_alive += other.tasks_alive;
+        self.polls += other.polls;
+        self.local_wakes += other.local_wakes;
+        self.remote_wakes += other.remote_wakes;
+        self.run_queue_depth += other.run_queue_depth;
+        self.max_run_queue_depth = self.max_run_queue_depth.max(other.max_run_queue_depth);
+        self.parks += other.parks;
+        self.io_events += other.io_events;
+        self.timers_fired += other.timers_fired;
+        self.blocking_threads += other.blocking_threads;
+        self.poll_duration.merge(&other.poll_duration);
+        self.schedule_latency.merge(&other.schedule_latency);
+    }
+}
+
 /// What the runtime knows about one live task (asyncio's `all_tasks`, a row of the task dump).
 #[derive(Clone, Debug)]
 pub struct TaskSnapshot {

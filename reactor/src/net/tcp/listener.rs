@@ -89,6 +89,40 @@ impl TcpListener {
         Err(last.unwrap_or_else(no_address))
     }
 
+    /// Binds a listener to `addr` with `SO_REUSEPORT` as well: several listeners (one per
+    /// thread-per-core worker, say) may bind the same address, and the kernel spreads the
+    /// incoming connections between them (on Linux, by a hash of the connection's
+    /// addresses). Every listener on the port must set it, and all must belong to the same
+    /// user. Otherwise as [`bind`](TcpListener::bind).
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](TcpListener::bind), and where the OS has no `SO_REUSEPORT`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
+    /// # rt.block_on(async {
+    /// use weft_reactor::net::TcpListener;
+    ///
+    /// let a = TcpListener::bind_reuseport("127.0.0.1:0").await?;
+    /// let b = TcpListener::bind_reuseport(a.local_addr()?).await?; // the same port
+    /// assert_eq!(a.local_addr()?, b.local_addr()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn bind_reuseport<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+        let mut last = None;
+        for addr in resolve(addr).await? {
+            match bind_addr_with(addr, true).and_then(TcpListener::from_mio) {
+                Ok(listener) => return Ok(listener),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(no_address))
+    }
+
     fn from_mio(listener: mio::net::TcpListener) -> io::Result<TcpListener> {
         Ok(TcpListener {
             io: PollEvented::new(listener)?,
@@ -298,11 +332,18 @@ impl TcpListener {
 /// bind while old connections linger in `TIME_WAIT`, and our own backlog (mio's `bind`
 /// uses 128). Both need `socket2`: std and mio offer neither.
 fn bind_addr(addr: SocketAddr) -> io::Result<mio::net::TcpListener> {
+    bind_addr_with(addr, false)
+}
+
+fn bind_addr_with(addr: SocketAddr, reuse_port: bool) -> io::Result<mio::net::TcpListener> {
     use socket2::{Domain, Protocol, Socket, Type};
     // `Socket::new` sets close-on-exec.
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_nonblocking(true)?;
     socket.set_reuse_address(true)?;
+    if reuse_port {
+        socket.set_reuse_port(true)?;
+    }
     socket.bind(&addr.into())?;
     socket.listen(BACKLOG)?;
     Ok(mio::net::TcpListener::from_std(socket.into()))
