@@ -29,6 +29,7 @@ mod block_on;
 pub mod context;
 pub mod coop;
 pub mod slab;
+pub mod sync;
 pub mod time;
 mod yield_now;
 
