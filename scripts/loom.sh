@@ -49,11 +49,14 @@ case "$mode" in
     echo "loom: $(wc -l < target/loom-models.txt) models, $(awk '{s+=$(NF-1)} END {print s}' target/loom-models.txt) executions explored (LOOM_MAX_PREEMPTIONS=$LOOM_MAX_PREEMPTIONS), $(( $(date +%s) - start )) s"
     ;;
   --mutants)
-    trap 'git checkout -- channel/src executor/src 2>/dev/null || true' EXIT
+    # Each patch is reverted after its run, and on exit if the run was interrupted.
+    applied=""
+    trap '[ -n "$applied" ] && git apply -R "$applied"' EXIT
     killed=0; survived=()
     for name in $(printf '%s\n' "${!MUTANT[@]}" | sort); do
       patch="scripts/mutants/$name.patch"
       git apply "$patch"
+      applied="$patch"
       # shellcheck disable=SC2086
       log="target/mutant-$name.log"
       # shellcheck disable=SC2086
@@ -66,6 +69,7 @@ case "$mode" in
         echo "mutant $name: killed: ${why:-model failed}"
       fi
       git apply -R "$patch"
+      applied=""
     done
     echo "mutants: $killed killed, ${#survived[@]} survived"
     [ ${#survived[@]} -eq 0 ]

@@ -122,16 +122,23 @@ fn semaphore_dropped_acquire_keeps_the_permit() {
 fn watch_changed_and_close() {
     model("watch watch_changed_and_close", || {
         let (tx, mut rx) = watch::channel(0u32);
+        // The sender stays alive until the receiver saw the last value, so that its drop
+        // (which wakes the receiver too) cannot hide a missing wake of `send`.
+        let (seen_tx, seen_rx) = loom::sync::mpsc::channel::<()>();
         let t = thread::spawn(move || {
             tx.send(1).unwrap();
             tx.send(2).unwrap();
+            seen_rx.recv().unwrap();
         });
         block_on(rx.changed()).unwrap();
-        let seen = *rx.borrow_and_update();
+        let mut seen = *rx.borrow_and_update();
         assert!(seen == 1 || seen == 2);
-        while block_on(rx.changed()).is_ok() {
-            assert_eq!(*rx.borrow_and_update(), 2);
+        while seen != 2 {
+            block_on(rx.changed()).unwrap();
+            seen = *rx.borrow_and_update();
         }
+        seen_tx.send(()).unwrap();
+        assert!(block_on(rx.changed()).is_err());
         assert_eq!(*rx.borrow(), 2);
         t.join().unwrap();
     });
@@ -145,23 +152,33 @@ fn broadcast_send_vs_lagging_receive_vs_drop() {
         "broadcast broadcast_send_vs_lagging_receive_vs_drop",
         || {
             let (tx, mut rx) = broadcast::channel::<u32>(2);
+            // The sender stays alive until the receiver got the last value, so that its drop
+            // (which wakes the receiver too) cannot hide a missing wake of `send`.
+            let (seen_tx, seen_rx) = loom::sync::mpsc::channel::<()>();
             let t = thread::spawn(move || {
                 for v in 1..=3 {
                     tx.send(v).unwrap();
                 }
+                seen_rx.recv().unwrap();
             });
             let mut last = 0;
-            loop {
+            while last != 3 {
                 match block_on(rx.recv()) {
                     Ok(v) => {
                         assert!(v > last, "out of order: {v} after {last}");
                         last = v;
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(broadcast::error::RecvError::Closed) => break,
+                    Err(broadcast::error::RecvError::Closed) => {
+                        panic!("closed before the last value")
+                    }
                 }
             }
-            assert_eq!(last, 3, "the last value was lost");
+            seen_tx.send(()).unwrap();
+            assert!(matches!(
+                block_on(rx.recv()),
+                Err(broadcast::error::RecvError::Closed)
+            ));
             t.join().unwrap();
         },
     );
