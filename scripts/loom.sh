@@ -3,8 +3,9 @@
 #
 #   scripts/loom.sh               every model, LOOM_MAX_PREEMPTIONS=${LOOM_MAX_PREEMPTIONS:-3}
 #   scripts/loom.sh --ci          every model, bounded for CI (LOOM_MAX_PREEMPTIONS=2)
-#   scripts/loom.sh --mutants     apply each scripts/mutants/*.patch in turn, run its model,
-#                                 and fail unless loom fails it (the model can catch the bug)
+#   scripts/loom.sh --mutants [NAME...]  apply each scripts/mutants/NAME.patch (all by
+#                                 default) in turn, run its model, and fail unless loom fails
+#                                 it (the model can catch the bug)
 #
 # Builds go to target/loom (RUSTFLAGS differ from a normal build's, so they get their own
 # directory rather than invalidating target/).
@@ -14,6 +15,7 @@ export RUSTFLAGS="--cfg weft_loom ${RUSTFLAGS:-}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR_LOOM:-target/loom}"
 export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}"
 mode="${1:-all}"
+[ $# -gt 0 ] && shift
 
 # name → the cargo test arguments that run its model
 declare -A MODEL=(
@@ -42,10 +44,10 @@ case "$mode" in
     start=$(date +%s)
     for m in biased oneshot mpsc sync executor; do
       # shellcheck disable=SC2086
-      cargo test --release ${MODEL[$m]} -- --nocapture --test-threads 1 2>&1 | tee "target/loom-$m.log" | grep -E "^loom model|^test result|panicked|FAILED"
+      cargo test --release ${MODEL[$m]} -- --nocapture --test-threads 1 2>&1 | tee "target/loom-$m.log" | grep -oE "loom model .*|^test result.*|panicked.*|FAILED.*"
       [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "loom: model $m FAILED (target/loom-$m.log)" >&2; exit 1; }
     done
-    cat target/loom-{biased,oneshot,mpsc,sync,executor}.log | grep -E "^loom model" | sort > target/loom-models.txt
+    cat target/loom-{biased,oneshot,mpsc,sync,executor}.log | grep -oE "loom model .*" | sort > target/loom-models.txt
     echo "loom: $(wc -l < target/loom-models.txt) models, $(awk '{s+=$(NF-1)} END {print s}' target/loom-models.txt) executions explored (LOOM_MAX_PREEMPTIONS=$LOOM_MAX_PREEMPTIONS), $(( $(date +%s) - start )) s"
     ;;
   --mutants)
@@ -53,7 +55,8 @@ case "$mode" in
     applied=""
     trap '[ -n "$applied" ] && git apply -R "$applied"' EXIT
     killed=0; survived=()
-    for name in $(printf '%s\n' "${!MUTANT[@]}" | sort); do
+    names=("$@"); [ ${#names[@]} -gt 0 ] || names=($(printf '%s\n' "${!MUTANT[@]}" | sort))
+    for name in "${names[@]}"; do
       patch="scripts/mutants/$name.patch"
       git apply "$patch"
       applied="$patch"
@@ -63,9 +66,12 @@ case "$mode" in
       if cargo test --release ${MUTANT[$name]} >"$log" 2>&1; then
         survived+=("$name")
         echo "mutant $name: SURVIVED (the model did not catch it)"
+      elif grep -q "could not compile" "$log"; then
+        survived+=("$name")
+        echo "mutant $name: DOES NOT BUILD (fix the patch)"
       else
         killed=$((killed + 1))
-        why=$(grep -m1 -E "Causality violation|deadlock|Allocation leaked|assertion|panicked at channel|panicked at executor|lost" "$log" || true)
+        why=$(grep -m1 -E "Causality violation|deadlock|Allocation leaked|lost|missed|panicked at channel|panicked at executor" "$log" || true)
         echo "mutant $name: killed: ${why:-model failed}"
       fi
       git apply -R "$patch"

@@ -6,9 +6,8 @@
 
 mod loom_support;
 
-use loom::future::block_on;
 use loom::thread;
-use loom_support::{dropped, drops, model, Counted};
+use loom_support::{block_on, dropped, drops, model, Counted};
 use weft_channel::mpsc;
 
 /// A sender on another thread fills a channel of one slot and parks for room; the receiver

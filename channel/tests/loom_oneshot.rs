@@ -5,9 +5,8 @@
 
 mod loom_support;
 
-use loom::future::block_on;
 use loom::thread;
-use loom_support::{dropped, drops, model, Counted};
+use loom_support::{block_on, dropped, drops, model, Counted};
 use weft_channel::oneshot;
 
 /// The value crosses threads into a receiver that parks for it; it is dropped exactly once.

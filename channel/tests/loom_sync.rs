@@ -9,10 +9,10 @@ use std::pin::pin;
 use std::task::{Context, Poll};
 
 use futures::task::noop_waker_ref;
-use loom::future::block_on;
+
 use loom::sync::Arc;
 use loom::thread;
-use loom_support::model;
+use loom_support::{block_on, model};
 use weft_channel::{broadcast, watch, Mutex, Notify, Semaphore};
 
 /// Polls `f` once with a waker that does nothing.

@@ -39,3 +39,46 @@ pub fn drops() -> Arc<AtomicUsize> {
 pub fn dropped(counter: &Arc<AtomicUsize>) -> usize {
     counter.load(Relaxed)
 }
+
+/// Runs a future to completion on this loom thread, parking between polls until its waker is
+/// woken. Unlike `loom::future::block_on`, whose park may return spuriously (and so polls
+/// again without a wake), this one wakes only on a wake: a lost wake is a deadlock, which loom
+/// reports.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    use loom::sync::{Condvar, Mutex};
+    use std::task::{Context, Poll, Wake, Waker};
+
+    struct Signal {
+        woken: Mutex<bool>,
+        cv: Condvar,
+    }
+
+    impl Wake for Signal {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            *self.woken.lock().unwrap() = true;
+            self.cv.notify_one();
+        }
+    }
+
+    let signal = Arc::new(Signal {
+        woken: Mutex::new(false),
+        cv: Condvar::new(),
+    });
+    let waker = Waker::from(signal.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        let mut woken = signal.woken.lock().unwrap();
+        while !*woken {
+            woken = signal.cv.wait(woken).unwrap();
+        }
+        *woken = false;
+    }
+}
