@@ -14,6 +14,9 @@ cd "$(dirname "$0")/.."
 export RUSTFLAGS="--cfg weft_loom ${RUSTFLAGS:-}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR_LOOM:-target/loom}"
 export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}"
+# Spin-then-yield loops (Backoff, the oneshot's wait for a busy side) are branches to loom:
+# deeper preemption bounds need more than its default of 1,000 per execution.
+export LOOM_MAX_BRANCHES="${LOOM_MAX_BRANCHES:-20000}"
 mode="${1:-all}"
 [ $# -gt 0 ] && shift
 
