@@ -25,10 +25,7 @@ use std::io;
 /// # Examples
 ///
 /// ```no_run
-/// # let driver = weft_reactor::Driver::new().unwrap();
-/// # let handle = driver.handle();
-/// # let rt = weft_executor::Runtime::with_park(driver);
-/// # let _enter = handle.enter();
+/// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
 /// # rt.block_on(async {
 /// weft_reactor::signal::ctrl_c().await?;
 /// println!("interrupted: shutting down");
@@ -154,10 +151,7 @@ pub mod unix {
     ///
     /// ```no_run
     /// use weft_reactor::signal::unix::{signal, SignalKind};
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let mut term = signal(SignalKind::terminate())?;
     /// term.recv().await;
@@ -213,10 +207,7 @@ pub mod unix {
         ///
         /// ```
         /// use weft_reactor::signal::unix::{signal, SignalKind};
-        /// # let driver = weft_reactor::Driver::new().unwrap();
-        /// # let handle = driver.handle();
-        /// # let rt = weft_executor::Runtime::with_park(driver);
-        /// # let _enter = handle.enter();
+        /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
         /// # rt.block_on(async {
         /// let mut usr1 = signal(SignalKind::user_defined1())?;
         /// std::process::Command::new("kill")

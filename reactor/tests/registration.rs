@@ -5,7 +5,6 @@ mod common;
 
 use std::cell::Cell;
 use std::fmt::Debug;
-use std::os::fd::AsRawFd;
 use std::rc::Rc;
 
 use futures_util::{AsyncReadExt, AsyncWriteExt, StreamExt};
@@ -211,43 +210,6 @@ fn a_busy_reader_yields_to_other_tasks() {
             seen < TOTAL,
             "the other task ran only after the reader finished"
         );
-    });
-}
-
-/// The descriptors registered in the epoll instance `epfd` (from `/proc/self/fdinfo`).
-fn registered_fds(epfd: i32) -> Vec<i32> {
-    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{epfd}")).unwrap();
-    info.lines()
-        .filter_map(|l| l.strip_prefix("tfd:"))
-        .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
-        .collect()
-}
-
-#[test]
-fn dropping_a_socket_deregisters_it() {
-    let driver = weft_reactor::Driver::new().unwrap();
-    let handle = driver.handle();
-    let epfd = handle.registry().as_raw_fd();
-    let rt = weft_executor::Runtime::with_park(driver);
-    rt.block_on(async {
-        let before = registered_fds(epfd);
-        let (a, b) = UnixStream::pair().unwrap();
-        let (fa, fb) = (a.as_raw_fd(), b.as_raw_fd());
-        let now = registered_fds(epfd);
-        assert!(now.contains(&fa) && now.contains(&fb));
-        drop(a);
-        let now = registered_fds(epfd);
-        assert!(!now.contains(&fa) && now.contains(&fb));
-        drop(b);
-        assert_eq!(registered_fds(epfd), before);
-        // Adopting into std deregisters too.
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let fd = listener.as_raw_fd();
-        assert!(registered_fds(epfd).contains(&fd));
-        let std = listener.into_std().unwrap();
-        assert!(!registered_fds(epfd).contains(&fd));
-        let again = TcpListener::from_std(std).unwrap();
-        assert!(registered_fds(epfd).contains(&again.as_raw_fd()));
     });
 }
 

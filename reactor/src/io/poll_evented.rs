@@ -13,18 +13,20 @@ use std::rc::Rc;
 use std::task::{ready, Context, Poll};
 
 use mio::event::Source;
+use weft_core::slab::Key;
 
-use super::driver::{shut_down, Handle};
 use super::interest::{Interest, Ready, READABLE, WRITABLE};
 use super::scheduled::{Direction, ScheduledIo};
 use super::uninit::{recv_buf_mut, recv_read_buf, Recv};
+use crate::driver::{shut_down, Handle};
 
 /// A mio source registered with a runtime's driver. Deregistered, then closed, on drop.
 pub(crate) struct PollEvented<E: Source> {
     /// `None` only after `into_inner` took it.
     io: Option<E>,
     handle: Handle,
-    token: mio::Token,
+    /// Its place in the driver's source table.
+    key: Key,
     shared: Rc<ScheduledIo>,
 }
 
@@ -39,6 +41,12 @@ impl<E: Source> PollEvented<E> {
         PollEvented::with_readiness(io, READABLE | WRITABLE)
     }
 
+    /// Registers `io`, one end of a new connected pair: writable at once, and not readable
+    /// (nothing has been written to it yet).
+    pub(crate) fn new_fresh_pair(io: E) -> io::Result<PollEvented<E>> {
+        PollEvented::with_readiness(io, WRITABLE)
+    }
+
     /// Registers `io`, a socket whose connect is in progress: nothing is ready until the
     /// driver reports it.
     pub(crate) fn new_connecting(io: E) -> io::Result<PollEvented<E>> {
@@ -47,11 +55,11 @@ impl<E: Source> PollEvented<E> {
 
     fn with_readiness(mut io: E, ready: u8) -> io::Result<PollEvented<E>> {
         let handle = Handle::current()?;
-        let (token, shared) = handle.register_source(&mut io, ready)?;
+        let (key, shared) = handle.register_source(&mut io, ready)?;
         Ok(PollEvented {
             io: Some(io),
             handle,
-            token,
+            key,
             shared,
         })
     }
@@ -164,6 +172,9 @@ impl<E: Source> PollEvented<E> {
     ) -> io::Result<R> {
         loop {
             self.ready(interest).await?;
+            // The budget is spent by the operation, not by the wait (as tokio's `async_io`):
+            // a `readable()` / `writable()` that finds the socket ready is free.
+            std::future::poll_fn(weft_executor::coop::poll_proceed).await;
             match op(self.get_ref()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.shared.clear(interest.mask())
@@ -180,7 +191,7 @@ impl<E: Source> Drop for PollEvented<E> {
             // Deregister before the source closes; an error (the poll is gone) changes nothing.
             let _ = self.handle.deregister(&mut io);
         }
-        let released = self.handle.release(self.token);
+        let released = self.handle.release(self.key);
         drop(released);
     }
 }
@@ -201,7 +212,7 @@ pub(crate) struct Readiness<'a> {
     shared: &'a ScheduledIo,
     handle: &'a Handle,
     mask: u8,
-    key: Option<usize>,
+    key: Option<Key>,
 }
 
 impl Future for Readiness<'_> {
@@ -209,7 +220,8 @@ impl Future for Readiness<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
         let this = self.get_mut();
-        ready!(weft_executor::coop::poll_proceed(cx));
+        // No budget here: a wait for readiness is not an operation (tokio's `readiness`
+        // spends none either); `async_io` spends it for the operation that follows.
         if this.handle.is_shutdown() {
             return Poll::Ready(Err(shut_down()));
         }

@@ -41,7 +41,7 @@ use std::task::{Context, Poll, Waker};
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use super::interest::PRIORITY;
 use super::interest::{ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED};
-use super::slab::Slab;
+use weft_core::slab::{Key, Slab};
 
 /// A direction of I/O on a source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,6 +139,7 @@ impl Waiters {
             out.extend(
                 self.futures
                     .iter_mut()
+                    .map(|(_, w)| w)
                     .filter(|w| w.mask & ready != 0)
                     .filter_map(|w| w.waker.take()),
             );
@@ -233,7 +234,7 @@ impl ScheduledIo {
         &self,
         cx: &mut Context<'_>,
         mask: u8,
-        key: &mut Option<usize>,
+        key: &mut Option<Key>,
     ) -> Poll<u8> {
         let ready = self.ready_bits(mask);
         if ready != 0 {
@@ -243,6 +244,7 @@ impl ScheduledIo {
         let old = match *key {
             Some(k) => match waiters.futures.get_mut(k) {
                 Some(w) => store(&mut w.waker, cx.waker()),
+                // Only the future owning `k` removes its entry, on drop.
                 None => unreachable!("a waiter key outlived its entry"),
             },
             None => {
@@ -257,7 +259,7 @@ impl ScheduledIo {
     }
 
     /// Forgets the waiter `key` (a readiness future was dropped).
-    pub(crate) fn remove_waiter(&self, key: usize) {
+    pub(crate) fn remove_waiter(&self, key: Key) {
         let old = self.waiters.borrow_mut().futures.remove(key);
         drop(old);
     }
@@ -266,21 +268,7 @@ impl ScheduledIo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-    use std::task::Wake;
-
-    struct Counter(AtomicUsize);
-    impl Wake for Counter {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    fn counter() -> (Arc<Counter>, Waker) {
-        let c = Arc::new(Counter(AtomicUsize::new(0)));
-        (c.clone(), Waker::from(c))
-    }
+    use crate::test_util::counter;
 
     fn fire(io: &ScheduledIo, ready: u8) {
         let mut out = Vec::new();
@@ -302,15 +290,15 @@ mod tests {
             .poll_ready(&mut Context::from_waker(&ww), Direction::Write)
             .is_pending());
         fire(&io, WRITABLE);
-        assert_eq!(r.0.load(Ordering::SeqCst), 0);
-        assert_eq!(w.0.load(Ordering::SeqCst), 1);
+        assert_eq!(r.get(), 0);
+        assert_eq!(w.get(), 1);
         assert!(io.is_ready(Direction::Write) && !io.is_ready(Direction::Read));
         fire(&io, READABLE);
-        assert_eq!(r.0.load(Ordering::SeqCst), 1);
+        assert_eq!(r.get(), 1);
         // Each waker is woken once per registration, not per event.
         fire(&io, READABLE | WRITABLE);
-        assert_eq!(r.0.load(Ordering::SeqCst), 1);
-        assert_eq!(w.0.load(Ordering::SeqCst), 1);
+        assert_eq!(r.get(), 1);
+        assert_eq!(w.get(), 1);
     }
 
     #[test]
@@ -324,8 +312,8 @@ mod tests {
         assert_ne!(ka, kb);
         io.remove_waiter(kb.unwrap());
         fire(&io, READABLE);
-        assert_eq!(a.0.load(Ordering::SeqCst), 1);
-        assert_eq!(b.0.load(Ordering::SeqCst), 0);
+        assert_eq!(a.get(), 1);
+        assert_eq!(b.get(), 0);
         // Ready now: the waiter completes without registering again.
         assert_eq!(
             io.poll_waiter(&mut Context::from_waker(&aw), READ, &mut ka),
@@ -344,8 +332,8 @@ mod tests {
         let both = READ | WRITABLE | WRITE_CLOSED;
         assert!(io.poll_waiter(&mut cx(&rww), both, &mut krw).is_pending());
         fire(&io, WRITABLE);
-        assert_eq!(e.0.load(Ordering::SeqCst), 0);
-        assert_eq!(rw_.0.load(Ordering::SeqCst), 1);
+        assert_eq!(e.get(), 0);
+        assert_eq!(rw_.get(), 1);
         assert_eq!(
             io.poll_waiter(&mut cx(&rww), both, &mut krw),
             Poll::Ready(WRITABLE)
@@ -353,9 +341,9 @@ mod tests {
         // The error waiter still waits, and the hang-up of the read side alone is not it.
         assert!(io.poll_waiter(&mut cx(&ew), ERROR, &mut ke).is_pending());
         fire(&io, READ_CLOSED);
-        assert_eq!(e.0.load(Ordering::SeqCst), 0);
+        assert_eq!(e.get(), 0);
         fire(&io, ERROR | READABLE | WRITABLE);
-        assert_eq!(e.0.load(Ordering::SeqCst), 1);
+        assert_eq!(e.get(), 1);
         assert_eq!(
             io.poll_waiter(&mut cx(&ew), ERROR, &mut ke),
             Poll::Ready(ERROR)

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use crate::io::Handle;
+use crate::Handle;
 
 /// How long an accept waits after running out of descriptors or buffers before retrying.
 /// Long enough not to spin (20 tries a second), short enough that a freed descriptor is

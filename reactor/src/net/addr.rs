@@ -27,10 +27,7 @@ use std::task::{Context, Poll, Waker};
 ///
 /// ```
 /// use std::net::{Ipv4Addr, SocketAddr};
-/// # let driver = weft_reactor::Driver::new().unwrap();
-/// # let handle = driver.handle();
-/// # let rt = weft_executor::Runtime::with_park(driver);
-/// # let _enter = handle.enter();
+/// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
 /// # rt.block_on(async {
 /// let a = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
 /// let b = weft_reactor::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await?;
@@ -66,10 +63,7 @@ pub(crate) async fn resolve<A: ToSocketAddrs>(addr: A) -> io::Result<Addrs> {
 /// # Examples
 ///
 /// ```
-/// # let driver = weft_reactor::Driver::new().unwrap();
-/// # let handle = driver.handle();
-/// # let rt = weft_executor::Runtime::with_park(driver);
-/// # let _enter = handle.enter();
+/// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
 /// # rt.block_on(async {
 /// let addrs: Vec<_> = weft_reactor::net::lookup_host("127.0.0.1:80").await?.collect();
 /// assert_eq!(addrs, ["127.0.0.1:80".parse().unwrap()]);

@@ -25,10 +25,7 @@
 //! ```
 //! use weft_reactor::net::{TcpListener, TcpStream};
 //! use weft_reactor::Interest;
-//! # let driver = weft_reactor::Driver::new().unwrap();
-//! # let handle = driver.handle();
-//! # let rt = weft_executor::Runtime::with_park(driver);
-//! # let _enter = handle.enter();
+//! # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
 //! # rt.block_on(async {
 //! let listener = TcpListener::bind("127.0.0.1:0").await?;
 //! let client = TcpStream::connect(listener.local_addr()?).await?;
@@ -55,10 +52,7 @@
 //! use tokio::io::{AsyncReadExt, AsyncWriteExt};
 //! use weft_reactor::net::{TcpListener, TcpStream};
 //!
-//! # let driver = weft_reactor::Driver::new().unwrap();
-//! # let handle = driver.handle();
-//! # let rt = weft_executor::Runtime::with_park(driver);
-//! # let _enter = handle.enter();
+//! # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
 //! # rt.block_on(async {
 //! let listener = TcpListener::bind("127.0.0.1:0").await?;
 //! let addr = listener.local_addr()?;

@@ -24,10 +24,7 @@ use crate::net::tcp::no_address;
 ///
 /// ```
 /// use weft_reactor::net::UdpSocket;
-/// # let driver = weft_reactor::Driver::new().unwrap();
-/// # let handle = driver.handle();
-/// # let rt = weft_executor::Runtime::with_park(driver);
-/// # let _enter = handle.enter();
+/// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
 /// # rt.block_on(async {
 /// let a = UdpSocket::bind("127.0.0.1:0").await?;
 /// let b = UdpSocket::bind("127.0.0.1:0").await?;
@@ -96,10 +93,7 @@ impl UdpSocket {
     ///
     /// ```
     /// use weft_reactor::net::UdpSocket;
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let a = UdpSocket::bind("127.0.0.1:0").await?;
     /// let b = UdpSocket::bind("127.0.0.1:0").await?;
@@ -307,10 +301,7 @@ impl UdpSocket {
     ///
     /// ```
     /// use weft_reactor::net::UdpSocket;
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let a = UdpSocket::bind("127.0.0.1:0").await?;
     /// let b = UdpSocket::bind("127.0.0.1:0").await?;
@@ -418,10 +409,7 @@ impl UdpSocket {
     ///
     /// ```
     /// use weft_reactor::net::UdpSocket;
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let a = UdpSocket::bind("127.0.0.1:0").await?;
     /// let b = UdpSocket::bind("127.0.0.1:0").await?;
@@ -517,6 +505,66 @@ impl UdpSocket {
         self.io.get_ref().set_ttl(ttl)
     }
 
+    /// The IPv4 type-of-service byte (`IP_TOS`) this socket's datagrams carry.
+    ///
+    /// # Errors
+    ///
+    /// As `getsockopt(2)`.
+    pub fn tos_v4(&self) -> io::Result<u32> {
+        SockRef::from(self.io.get_ref()).tos_v4()
+    }
+
+    /// Sets `IP_TOS`, the type-of-service byte of the IPv4 datagrams this socket sends.
+    ///
+    /// # Errors
+    ///
+    /// As `setsockopt(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[allow(dead_code)]
+    /// # async fn dox() -> std::io::Result<()> {
+    /// let socket = weft_reactor::net::UdpSocket::bind("127.0.0.1:0").await?;
+    /// socket.set_tos_v4(0x10)?; // IPTOS_LOWDELAY
+    /// assert_eq!(socket.tos_v4()?, 0x10);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
+        SockRef::from(self.io.get_ref()).set_tos_v4(tos)
+    }
+
+    /// The IPv6 traffic class (`IPV6_TCLASS`) this socket's datagrams carry.
+    ///
+    /// # Errors
+    ///
+    /// As `getsockopt(2)`; an IPv4 socket has none.
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        SockRef::from(self.io.get_ref()).tclass_v6()
+    }
+
+    /// Sets `IPV6_TCLASS`, the traffic class of the IPv6 datagrams this socket sends.
+    ///
+    /// # Errors
+    ///
+    /// As `setsockopt(2)`; an IPv4 socket has none.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[allow(dead_code)]
+    /// # async fn dox() -> std::io::Result<()> {
+    /// let socket = weft_reactor::net::UdpSocket::bind("[::1]:0").await?;
+    /// socket.set_tclass_v6(0x10)?;
+    /// assert_eq!(socket.tclass_v6()?, 0x10);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
+        SockRef::from(self.io.get_ref()).set_tclass_v6(tclass)
+    }
+
     /// Whether multicast datagrams this socket sends to an IPv4 group loop back to the
     /// local host's members (`IP_MULTICAST_LOOP`).
     ///
@@ -556,10 +604,7 @@ impl UdpSocket {
     /// ```
     /// use std::net::Ipv4Addr;
     /// use weft_reactor::net::UdpSocket;
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let socket = UdpSocket::bind("0.0.0.0:0").await?;
     /// socket.set_multicast_ttl_v4(4)?;

@@ -13,14 +13,17 @@
 //!   precision), replacing any earlier arming; an error means "not supported here", and the
 //!   driver falls back to mio's rounded-up poll timeout;
 //! * `clear(&self)`: consume an expiry after its event was seen.
+//!
+//! Miri has no `timerfd`: under it the fallback stands in, so that the driver's own tests run
+//! there too.
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(miri)))]
 #[allow(unsafe_code)]
 mod timerfd;
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(miri)))]
 pub(crate) use timerfd::PreciseTimer;
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(any(not(target_os = "linux"), miri))]
 mod fallback;
-#[cfg(not(target_os = "linux"))]
+#[cfg(any(not(target_os = "linux"), miri))]
 pub(crate) use fallback::PreciseTimer;

@@ -34,10 +34,7 @@ pub(crate) const BACKLOG: i32 = 1024;
 /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// use weft_reactor::net::{TcpListener, TcpStream};
 ///
-/// # let driver = weft_reactor::Driver::new().unwrap();
-/// # let handle = driver.handle();
-/// # let rt = weft_executor::Runtime::with_park(driver);
-/// # let _enter = handle.enter();
+/// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
 /// # rt.block_on(async {
 /// let listener = TcpListener::bind("127.0.0.1:0").await?;
 /// let addr = listener.local_addr()?;
@@ -74,10 +71,7 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
     /// assert_ne!(listener.local_addr()?.port(), 0);
@@ -112,10 +106,7 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let std = std::net::TcpListener::bind("127.0.0.1:0")?;
     /// let listener = weft_reactor::net::TcpListener::from_std(std)?;
@@ -137,10 +128,7 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
     /// let std = listener.into_std()?;
@@ -170,10 +158,7 @@ impl TcpListener {
     ///
     /// ```
     /// use weft_reactor::net::{TcpListener, TcpStream};
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let client = TcpStream::connect(listener.local_addr()?).await?;
@@ -210,10 +195,7 @@ impl TcpListener {
     /// ```
     /// use std::future::poll_fn;
     /// use weft_reactor::net::{TcpListener, TcpStream};
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let _client = TcpStream::connect(listener.local_addr()?).await?;
@@ -243,10 +225,7 @@ impl TcpListener {
     /// ```
     /// use futures_util::StreamExt;
     /// use weft_reactor::net::{TcpListener, TcpStream};
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let addr = listener.local_addr()?;
@@ -273,10 +252,7 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
     /// assert!(listener.local_addr()?.ip().is_loopback());
@@ -296,10 +272,7 @@ impl TcpListener {
     /// # Examples
     ///
     /// ```
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let listener = weft_reactor::net::TcpListener::bind("127.0.0.1:0").await?;
     /// listener.set_ttl(42)?;

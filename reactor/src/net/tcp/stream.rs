@@ -35,10 +35,7 @@ use crate::net::tcp::split::{
 /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// use weft_reactor::net::{TcpListener, TcpStream};
 ///
-/// # let driver = weft_reactor::Driver::new().unwrap();
-/// # let handle = driver.handle();
-/// # let rt = weft_executor::Runtime::with_park(driver);
-/// # let _enter = handle.enter();
+/// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
 /// # rt.block_on(async {
 /// let listener = TcpListener::bind("127.0.0.1:0").await?;
 /// let mut client = TcpStream::connect(listener.local_addr()?).await?;
@@ -72,10 +69,7 @@ impl TcpStream {
     ///
     /// ```
     /// use weft_reactor::net::{TcpListener, TcpStream};
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let port = listener.local_addr()?.port();
@@ -131,10 +125,7 @@ impl TcpStream {
     /// # Examples
     ///
     /// ```
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     /// let std = std::net::TcpStream::connect(listener.local_addr()?)?;
@@ -191,10 +182,7 @@ impl TcpStream {
     /// use std::net::Shutdown;
     /// use tokio::io::AsyncReadExt;
     /// use weft_reactor::net::{TcpListener, TcpStream};
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let client = TcpStream::connect(listener.local_addr()?).await?;
@@ -228,10 +216,7 @@ impl TcpStream {
     ///
     /// ```
     /// use weft_reactor::net::{TcpListener, TcpStream};
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let stream = TcpStream::connect(listener.local_addr()?).await?;
@@ -265,10 +250,7 @@ impl TcpStream {
     /// ```
     /// use std::time::Duration;
     /// use weft_reactor::net::{TcpListener, TcpStream};
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let stream = TcpStream::connect(listener.local_addr()?).await?;
@@ -279,6 +261,29 @@ impl TcpStream {
     /// ```
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         socket2::SockRef::from(self.io.get_ref()).set_linger(linger)
+    }
+
+    /// Sets `SO_LINGER` to zero: closing the socket then resets the connection (an RST, not
+    /// a FIN), discarding unsent data, and leaves no `TIME_WAIT` behind. The same as
+    /// [`set_linger(Some(Duration::ZERO))`](Self::set_linger).
+    ///
+    /// # Errors
+    ///
+    /// As `setsockopt(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[allow(dead_code)]
+    /// # async fn dox() -> std::io::Result<()> {
+    /// let stream = weft_reactor::net::TcpStream::connect("127.0.0.1:8080").await?;
+    /// stream.set_zero_linger()?;
+    /// assert_eq!(stream.linger()?, Some(std::time::Duration::ZERO));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        self.set_linger(Some(Duration::ZERO))
     }
 
     /// The IP time-to-live.
@@ -338,10 +343,7 @@ impl TcpStream {
     ///
     /// ```
     /// use weft_reactor::net::{TcpListener, TcpStream};
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let client = TcpStream::connect(listener.local_addr()?).await?;
@@ -394,10 +396,7 @@ impl TcpStream {
     /// ```
     /// use tokio::io::AsyncWriteExt;
     /// use weft_reactor::net::{TcpListener, TcpStream};
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let mut client = TcpStream::connect(listener.local_addr()?).await?;
@@ -442,10 +441,7 @@ impl TcpStream {
     /// ```
     /// use tokio::io::{copy, AsyncWriteExt};
     /// use weft_reactor::net::{TcpListener, TcpStream};
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let mut client = TcpStream::connect(listener.local_addr()?).await?;
@@ -471,10 +467,7 @@ impl TcpStream {
     /// ```
     /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
     /// use weft_reactor::net::{TcpListener, TcpStream};
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let listener = TcpListener::bind("127.0.0.1:0").await?;
     /// let client = TcpStream::connect(listener.local_addr()?).await?;

@@ -23,10 +23,7 @@ use crate::net::unix::{socket_addr, unix_addr};
 ///
 /// ```
 /// use weft_reactor::net::UnixDatagram;
-/// # let driver = weft_reactor::Driver::new().unwrap();
-/// # let handle = driver.handle();
-/// # let rt = weft_executor::Runtime::with_park(driver);
-/// # let _enter = handle.enter();
+/// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
 /// # rt.block_on(async {
 /// let (a, b) = UnixDatagram::pair()?;
 /// a.send(b"one").await?;
@@ -142,10 +139,7 @@ impl UnixDatagram {
     ///
     /// ```
     /// use weft_reactor::net::UnixDatagram;
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let path = std::env::temp_dir().join(format!("weft-doc-dgram-{}.sock", std::process::id()));
     /// # let _ = std::fs::remove_file(&path);
@@ -202,10 +196,7 @@ impl UnixDatagram {
     ///
     /// ```
     /// use weft_reactor::net::UnixDatagram;
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let (a, b) = UnixDatagram::pair()?;
     /// a.send(b"one").await?;

@@ -22,10 +22,7 @@ use crate::net::UnixStream;
 /// ```
 /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// use weft_reactor::net::{UnixListener, UnixStream};
-/// # let driver = weft_reactor::Driver::new().unwrap();
-/// # let handle = driver.handle();
-/// # let rt = weft_executor::Runtime::with_park(driver);
-/// # let _enter = handle.enter();
+/// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
 /// # rt.block_on(async {
 /// let path = std::env::temp_dir().join(format!("weft-doc-listener-{}.sock", std::process::id()));
 /// # let _ = std::fs::remove_file(&path);
@@ -62,6 +59,32 @@ impl UnixListener {
         socket.listen(BACKLOG)?;
         let std = std::os::unix::net::UnixListener::from(OwnedFd::from(socket));
         UnixListener::from_mio(mio::net::UnixListener::from_std(std))
+    }
+
+    /// Binds a listener to `addr`: a path name, or (on Linux) an abstract name.
+    ///
+    /// # Errors
+    ///
+    /// As `socket(2)`, `bind(2)` and `listen(2)`, or when no weft runtime is running on this
+    /// thread.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[allow(dead_code)]
+    /// # async fn dox() -> std::io::Result<()> {
+    /// use std::os::unix::net::SocketAddr;
+    /// use weft_reactor::net::UnixListener;
+    ///
+    /// let addr = SocketAddr::from_pathname("/tmp/weft-doc.sock")?;
+    /// let listener = UnixListener::bind_addr(&addr)?;
+    /// let (stream, _peer) = listener.accept().await?;
+    /// # drop(stream);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn bind_addr(addr: &SocketAddr) -> io::Result<UnixListener> {
+        UnixListener::from_mio(mio::net::UnixListener::bind_addr(addr)?)
     }
 
     fn from_mio(listener: mio::net::UnixListener) -> io::Result<UnixListener> {

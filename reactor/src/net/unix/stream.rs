@@ -29,10 +29,7 @@ use crate::net::unix::split::{
 /// ```
 /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// use weft_reactor::net::UnixStream;
-/// # let driver = weft_reactor::Driver::new().unwrap();
-/// # let handle = driver.handle();
-/// # let rt = weft_executor::Runtime::with_park(driver);
-/// # let _enter = handle.enter();
+/// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
 /// # rt.block_on(async {
 /// let (mut a, mut b) = UnixStream::pair()?;
 /// a.write_all(b"ping").await?;
@@ -56,8 +53,31 @@ impl UnixStream {
     /// As `connect(2)`: `NotFound` if nothing is at `path`, `ConnectionRefused` if nothing
     /// listens there, `WouldBlock` if the listener's backlog is full.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        let addr = socket_addr(path.as_ref())?;
-        let io = PollEvented::new_connecting(mio::net::UnixStream::connect_addr(&addr)?)?;
+        UnixStream::connect_addr(&socket_addr(path.as_ref())?).await
+    }
+
+    /// Connects to the socket at `addr`: a path name, or (on Linux) an abstract name.
+    ///
+    /// # Errors
+    ///
+    /// As `connect(2)`, or when no weft runtime is running on this thread.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[allow(dead_code)]
+    /// # async fn dox() -> std::io::Result<()> {
+    /// use std::os::unix::net::SocketAddr;
+    /// use weft_reactor::net::UnixStream;
+    ///
+    /// let addr = SocketAddr::from_pathname("/tmp/weft-doc.sock")?;
+    /// let stream = UnixStream::connect_addr(&addr).await?;
+    /// # drop(stream);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn connect_addr(addr: &std::os::unix::net::SocketAddr) -> io::Result<UnixStream> {
+        let io = PollEvented::new_connecting(mio::net::UnixStream::connect_addr(addr)?)?;
         io.ready(Interest::WRITABLE).await?;
         if let Some(e) = io.get_ref().take_error()? {
             return Err(e);
@@ -78,7 +98,12 @@ impl UnixStream {
     /// As `socketpair(2)`, or when no weft runtime is running on this thread.
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = mio::net::UnixStream::pair()?;
-        Ok((UnixStream::from_mio(a)?, UnixStream::from_mio(b)?))
+        let fresh = |io| -> io::Result<UnixStream> {
+            Ok(UnixStream {
+                io: PollEvented::new_fresh_pair(io)?,
+            })
+        };
+        Ok((fresh(a)?, fresh(b)?))
     }
 
     /// Adopts a standard stream into the current runtime (switching it to non-blocking).
@@ -197,10 +222,7 @@ impl UnixStream {
     /// ```
     /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
     /// use weft_reactor::net::UnixStream;
-    /// # let driver = weft_reactor::Driver::new().unwrap();
-    /// # let handle = driver.handle();
-    /// # let rt = weft_executor::Runtime::with_park(driver);
-    /// # let _enter = handle.enter();
+    /// # let rt = weft_executor::Runtime::with_park(weft_reactor::Driver::new().unwrap());
     /// # rt.block_on(async {
     /// let (a, mut b) = UnixStream::pair()?;
     /// let (mut rd, mut wr) = a.into_split();
