@@ -42,11 +42,13 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::pin::pin;
-use std::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Relaxed};
-use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
+use weft_core::sync::atomic::{
+    AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Relaxed,
+};
+use weft_core::sync::Arc;
 
-use parking_lot::{Mutex, MutexGuard};
+use crate::lock_free::{Mutex, MutexGuard};
 
 use weft_core::ready_budget;
 

@@ -37,6 +37,7 @@ pub struct Condvar {
 }
 
 impl Condvar {
+    weft_core::const_fn_unless_loom! {
     /// A new condition variable.
     ///
     /// # Examples
@@ -48,6 +49,7 @@ impl Condvar {
         Condvar {
             notify: Notify::new(),
         }
+    }
     }
 
     /// Unlocks `guard`'s mutex, waits for [`notify_one`](Self::notify_one) or

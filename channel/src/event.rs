@@ -1,7 +1,7 @@
 //! [`Event`]: asyncio's `Event` (`set`, `clear`, `wait`, `is_set`).
 
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use weft_core::sync::atomic::{AtomicBool, Ordering::SeqCst};
 
 use crate::notify::Notify;
 
@@ -36,6 +36,7 @@ pub struct Event {
 }
 
 impl Event {
+    weft_core::const_fn_unless_loom! {
     /// A new, unset event. Usable in a `static`.
     ///
     /// # Examples
@@ -49,6 +50,7 @@ impl Event {
             flag: AtomicBool::new(false),
             notify: Notify::new(),
         }
+    }
     }
 
     /// Whether the flag is up.

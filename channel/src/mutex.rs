@@ -4,10 +4,10 @@
 //! the first thread to take it, until another thread does): no lock word besides the
 //! semaphore's, no allocation. Contended, tasks get the lock in the order they asked.
 
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
+use weft_core::sync::UnsafeCell;
 
 use crate::semaphore::{AcquireFut, Semaphore, TryAcquireError};
 
@@ -57,6 +57,7 @@ unsafe impl<T: ?Sized + Send + Sync> Sync for MutexGuard<'_, T> {}
 unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedMutexGuard<T> {}
 
 impl<T> Mutex<T> {
+    weft_core::const_fn_unless_loom! {
     /// Creates an unlocked mutex. Usable in a `static`.
     ///
     /// # Examples
@@ -70,6 +71,7 @@ impl<T> Mutex<T> {
             sem: Semaphore::new(1),
             data: UnsafeCell::new(value),
         }
+    }
     }
 
     /// Consumes the mutex, returning the value.
@@ -187,7 +189,8 @@ impl<T: ?Sized> Mutex<T> {
     /// assert_eq!(m.into_inner(), 2);
     /// ```
     pub fn get_mut(&mut self) -> &mut T {
-        self.data.get_mut()
+        // SAFETY: `&mut self` is exclusive: no guard and no other access exists.
+        unsafe { &mut *self.data.with_mut(|p| p) }
     }
 }
 
@@ -240,14 +243,14 @@ impl<T: ?Sized> Deref for MutexGuard<'_, T> {
     fn deref(&self) -> &T {
         // SAFETY: the guard exists only while its holder owns the mutex's single permit, so no
         // other reference to `data` exists.
-        unsafe { &*self.lock.data.get() }
+        unsafe { &*self.lock.data.with(|p| p) }
     }
 }
 
 impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as in `deref`; `&mut self` makes this the only access through the guard.
-        unsafe { &mut *self.lock.data.get() }
+        unsafe { &mut *self.lock.data.with_mut(|p| p) }
     }
 }
 
@@ -295,14 +298,14 @@ impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
     type Target = T;
     fn deref(&self) -> &T {
         // SAFETY: the guard holds the mutex's single permit: no other access to `data`.
-        unsafe { &*self.lock.data.get() }
+        unsafe { &*self.lock.data.with(|p| p) }
     }
 }
 
 impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as in `deref`, and `&mut self` is unique.
-        unsafe { &mut *self.lock.data.get() }
+        unsafe { &mut *self.lock.data.with_mut(|p| p) }
     }
 }
 

@@ -22,10 +22,10 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::task::{Context, Poll, Waker};
+use weft_core::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
-use parking_lot::Mutex;
+use crate::lock_free::{Mutex, MutexGuard};
 
 use crate::waiters::{Key, WaitList, WakeList};
 
@@ -93,6 +93,7 @@ impl Default for Notify {
 }
 
 impl Notify {
+    weft_core::const_fn_unless_loom! {
     /// Creates a `Notify` with no permit and no waiters. Usable in a `static`.
     ///
     /// # Examples
@@ -106,6 +107,7 @@ impl Notify {
             state: AtomicUsize::new(EMPTY),
             waiters: Mutex::new(WaitList::new()),
         }
+    }
     }
 
     /// Returns a future that completes when this `Notify` is notified.
@@ -391,10 +393,7 @@ impl Notified<'_> {
 }
 
 /// Whether the waiter `key` has been served (it stays in the slab until its owner removes it).
-fn waiters_served(
-    mut waiters: parking_lot::MutexGuard<'_, WaitList<Waiter>>,
-    key: Key,
-) -> Option<Served> {
+fn waiters_served(mut waiters: MutexGuard<'_, WaitList<Waiter>>, key: Key) -> Option<Served> {
     waiters.get_mut(key).and_then(|w| w.served)
 }
 

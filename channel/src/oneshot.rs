@@ -43,14 +43,16 @@
 //!   a receiver that sees `TX_ALIVE` clear is alone with the block and frees it without a
 //!   write (which drops whatever value and wakers are still in it).
 
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Release};
 use std::task::{Context, Poll, Waker};
+use weft_core::sync::atomic::{
+    AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Release,
+};
+use weft_core::sync::UnsafeCell;
 
 use weft_core::ready_budget;
 
@@ -209,9 +211,9 @@ fn wait_idle(state: &AtomicUsize, busy: usize) -> usize {
         }
         if spins < 64 {
             spins += 1;
-            std::hint::spin_loop();
+            weft_core::sync::hint::spin_loop();
         } else {
-            std::thread::yield_now();
+            weft_core::sync::thread::yield_now();
         }
     }
 }
@@ -267,7 +269,7 @@ unsafe fn wake_other<T>(ptr: NonNull<Inner<T>>, who: Waking, seen: usize, last: 
     // the other side does not touch its waker slot (its bit is clear, but our busy bit makes
     // it wait) nor change the state until our store, and it stays alive (it cannot clear its
     // alive bit meanwhile).
-    let waker = unsafe { (*slot.get()).take() };
+    let waker = unsafe { (*slot.with_mut(|p| p)).take() };
     // Nothing changed the state since our CAS (ground rules), so a store is enough. After it
     // the other side may free the block: we own the waker and touch nothing else.
     inner.state.store(last, Release);
@@ -379,12 +381,13 @@ impl<T> Sender<T> {
         // SAFETY: we held TX_ALIVE (taken out of `self`, so `Drop` will not release it again).
         let inner = unsafe { ptr.as_ref() };
         // SAFETY: `VALUE_SENT` is not set, so only the sender touches `value` (ground rules).
-        unsafe { *inner.value.get() = Some(value) };
+        unsafe { *inner.value.with_mut(|p| p) = Some(value) };
         let mut state = load_idle(&inner.state, RX_BUSY);
         loop {
             if state & (CLOSED | RX_ALIVE) != RX_ALIVE {
                 // SAFETY: we never set VALUE_SENT, so the value is still ours.
-                let value = unsafe { (*inner.value.get()).take() }.expect("value vanished");
+                let value =
+                    unsafe { (*inner.value.with_mut(|p| p)).take() }.expect("value vanished");
                 // SAFETY: we hold TX_ALIVE, never set VALUE_SENT, and leave the block.
                 unsafe { tx_leave(ptr) };
                 return Err(value);
@@ -550,7 +553,7 @@ impl<T> Receiver<T> {
         let ptr = self.inner.take().expect("receiver finished twice");
         let value = if state & VALUE_SENT != 0 {
             // SAFETY: VALUE_SENT was observed with Acquire: the value is ours.
-            unsafe { (*ptr.as_ref().value.get()).take() }
+            unsafe { (*ptr.as_ref().value.with_mut(|p| p)).take() }
         } else {
             None
         };
@@ -696,7 +699,7 @@ unsafe fn register_waker(
     }
     // SAFETY: `task_bit` is clear and only we set it: the other side does not touch the slot
     // (it takes the waker only after a CAS that clears `task_bit`).
-    let slot = unsafe { &mut *slot.get() };
+    let slot = unsafe { &mut *slot.with_mut(|p| p) };
     if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
         *slot = Some(waker.clone());
     }

@@ -59,6 +59,7 @@ unsafe impl<T: ?Sized + Send + Sync> Send for OwnedRwLockReadGuard<T> {}
 unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedRwLockReadGuard<T> {}
 
 impl<T> RwLock<T> {
+    weft_core::const_fn_unless_loom! {
     /// Creates an unlocked lock. Usable in a `static`.
     ///
     /// # Examples
@@ -69,6 +70,7 @@ impl<T> RwLock<T> {
     /// ```
     pub const fn new(value: T) -> RwLock<T> {
         RwLock::const_with_max_readers(value, MAX_READS as u32)
+    }
     }
 
     /// Creates an unlocked lock that lets at most `max_reads` readers in at once.
@@ -90,6 +92,7 @@ impl<T> RwLock<T> {
         RwLock::const_with_max_readers(value, max_reads)
     }
 
+    weft_core::const_fn_unless_loom! {
     /// [`with_max_readers`](Self::with_max_readers), usable in a `static`.
     ///
     /// # Panics
@@ -114,6 +117,7 @@ impl<T> RwLock<T> {
             max_readers: max_reads,
             data: UnsafeCell::new(value),
         }
+    }
     }
 
     /// Consumes the lock, returning the value.

@@ -45,8 +45,10 @@ fn permits(state: usize) -> usize {
 struct State(BiasedWord);
 
 impl State {
-    const fn new(state: usize) -> Self {
-        State(BiasedWord::unclaimed(state as u64))
+    weft_core::const_fn_unless_loom! {
+        const fn new(state: usize) -> Self {
+            State(BiasedWord::unclaimed(state as u64))
+        }
     }
 
     #[inline(always)]
@@ -151,6 +153,7 @@ impl Semaphore {
     /// The largest number of permits a semaphore can hold.
     pub const MAX_PERMITS: usize = usize::MAX >> 3;
 
+    weft_core::const_fn_unless_loom! {
     /// Creates a semaphore with `permits` permits. Usable in a `static`.
     ///
     /// # Panics
@@ -174,7 +177,9 @@ impl Semaphore {
             waiters: BiasedLock::unclaimed(WaitList::new()),
         }
     }
+    }
 
+    weft_core::const_fn_unless_loom! {
     /// [`new`](Self::new) under tokio's name for use in a `static`.
     ///
     /// # Panics
@@ -190,6 +195,7 @@ impl Semaphore {
     #[track_caller]
     pub const fn const_new(permits: usize) -> Semaphore {
         Semaphore::new(permits)
+    }
     }
 
     /// Waits for a permit, blocking the calling thread: [`acquire`](Self::acquire) for

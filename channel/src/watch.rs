@@ -31,10 +31,10 @@ use std::fmt;
 use std::future::poll_fn;
 use std::ops::Deref;
 use std::pin::pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
-use std::sync::Arc;
+use weft_core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
+use weft_core::sync::Arc;
 
-use parking_lot::{RwLock, RwLockReadGuard};
+use crate::lock_free::{RwLock, RwLockReadGuard};
 
 use crate::notify::Notify;
 use weft_core::coop;

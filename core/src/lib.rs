@@ -6,6 +6,8 @@
 //! * [`coop`]: the cooperative budget, spent by every resource future;
 //! * [`time`]: the current runtime's clock, for crates below the timer;
 //! * [`slab`]: storage with generation-checked keys, used wherever weft keeps a table;
+//! * `sync` (hidden): the atomics, cells and threads of weft's lock-free protocols, std's
+//!   normally and loom's under `--cfg weft_loom` (see `RELIABILITY.md`);
 //! * [`block_on`], [`yield_now`], [`panic_message`]: one of each for the whole workspace.
 //!
 //! It depends on nothing, so a runtime-agnostic crate (weft's channels) can spend weft's
@@ -29,6 +31,7 @@ mod block_on;
 pub mod context;
 pub mod coop;
 pub mod slab;
+pub mod sync;
 pub mod time;
 mod yield_now;
 

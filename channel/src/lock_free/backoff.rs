@@ -20,11 +20,11 @@ impl Backoff {
     pub(crate) fn snooze(&mut self) {
         if self.step <= Self::SPIN_LIMIT {
             for _ in 0..1u32 << self.step {
-                std::hint::spin_loop();
+                weft_core::sync::hint::spin_loop();
             }
             self.step += 1;
         } else {
-            std::thread::yield_now();
+            weft_core::sync::thread::yield_now();
         }
     }
 

@@ -48,9 +48,11 @@
 //! kernel, which synchronise. The owner must not update a word from a signal handler that
 //! interrupted an update of that word (the channels are not async-signal-safe anyway).
 
-use std::cell::UnsafeCell;
-use std::sync::atomic::{compiler_fence, fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::atomic::{Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
+use weft_core::sync::atomic::{
+    compiler_fence, fence, AtomicBool, AtomicU64, AtomicUsize, Ordering,
+};
+use weft_core::sync::atomic::{Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
+use weft_core::sync::UnsafeCell;
 
 use super::fence::{membarrier_available, process_barrier, thread_name};
 use super::Backoff;
@@ -74,13 +76,15 @@ pub(crate) struct BiasedWord {
 
 /// Whether words start biased here (see the module docs).
 fn bias_supported() -> bool {
-    cfg!(miri) || membarrier_available()
+    cfg!(miri) || cfg!(weft_loom) || membarrier_available()
 }
 
 /// The owner's side of the fence pair: a compiler fence where `membarrier` is the other side.
 #[inline(always)]
 fn light() {
-    if cfg!(miri) {
+    // Under loom, the full fence is where `membarrier` strikes (see `fence.rs`, "The loom
+    // model of `membarrier`").
+    if cfg!(miri) || cfg!(weft_loom) {
         fence(Ordering::SeqCst);
     } else {
         compiler_fence(Ordering::SeqCst);
@@ -118,6 +122,7 @@ impl BiasedWord {
         }
     }
 
+    weft_core::const_fn_unless_loom! {
     /// A word holding `value`, owned by the first thread to update it (for `const`
     /// constructors).
     pub(crate) const fn unclaimed(value: u64) -> Self {
@@ -126,6 +131,7 @@ impl BiasedWord {
             owner: AtomicUsize::new(UNCLAIMED),
             busy: AtomicBool::new(false),
         }
+    }
     }
 
     /// Loads the word, as [`AtomicU64::load`] (any thread, biased or not).
@@ -325,12 +331,14 @@ impl<T> BiasedLock<T> {
         }
     }
 
+    weft_core::const_fn_unless_loom! {
     /// A lock owned by the first thread that takes it (for `const` constructors).
     pub(crate) const fn unclaimed(value: T) -> Self {
         BiasedLock {
             word: BiasedWord::unclaimed(0),
             value: UnsafeCell::new(value),
         }
+    }
     }
 
     /// Takes the lock, spinning (then yielding) while another thread holds it.
@@ -381,14 +389,14 @@ impl<T> std::ops::Deref for BiasedLockGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
         // SAFETY: we hold the lock: nobody else accesses the value.
-        unsafe { &*self.lock.value.get() }
+        unsafe { &*self.lock.value.with(|p| p) }
     }
 }
 
 impl<T> std::ops::DerefMut for BiasedLockGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: we hold the lock: nobody else accesses the value.
-        unsafe { &mut *self.lock.value.get() }
+        unsafe { &mut *self.lock.value.with_mut(|p| p) }
     }
 }
 
@@ -436,6 +444,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(weft_loom))] // a `static` needs the `const` constructor
     fn an_unclaimed_word_goes_to_its_first_updater() {
         static W: BiasedWord = BiasedWord::unclaimed(5);
         assert!(!W.is_local());

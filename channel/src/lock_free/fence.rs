@@ -38,8 +38,25 @@
 //! A thread is named by the address of a thread-local. A dead thread's address may be reused
 //! by a new one; that is harmless, as only the thread doing the reading must match, and the
 //! light side records itself again on any thread whose name differs from the record.
+//!
+//! # The loom model of `membarrier`
+//!
+//! loom cannot run a fence on another thread. What the protocols assume of
+//! `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)` is what Linux documents: when it returns,
+//! every other thread of the process has run a full memory barrier at some point of its
+//! program between the call's start and its return (or was not running, and the context
+//! switch was one). The light side relies on that barrier only at its compiler fence, between
+//! its store and its load; wherever the barrier really falls (before the store, between, or
+//! after the load), the outcome the protocols exclude, both sides missing the other's store,
+//! stays excluded. So under `cfg(weft_loom)` the model places it exactly there: the light
+//! side is `fence(SeqCst)` (the barrier `membarrier` runs on that thread) and the heavy side
+//! is its caller's own `fence(SeqCst)`, with `membarrier` taken as present so that the
+//! same-thread skip's branches run too. The real system call is exercised by
+//! `scripts/stress-membarrier.sh`.
 
-use std::sync::atomic::{compiler_fence, fence, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
+use weft_core::sync::atomic::{
+    compiler_fence, fence, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst,
+};
 
 /// A pair of fences chosen once, when a channel is created. Both sides of the channel use the
 /// same pair (it lives in the channel), so a light side is only ever paired with a real
@@ -51,15 +68,7 @@ pub(crate) struct AsymFence {
     light_thread: AtomicUsize,
 }
 
-/// A name for the calling thread, unique among live threads, never 0 and never `usize::MAX`
-/// (it is the address of a thread-local byte).
-#[inline]
-pub(crate) fn thread_name() -> usize {
-    thread_local! {
-        static NAME: u8 = const { 0 };
-    }
-    NAME.with(|n| n as *const u8 as usize)
-}
+pub(crate) use weft_core::sync::thread::name as thread_name;
 
 /// Whether `membarrier` works in this process: then [`process_barrier`] is that system call,
 /// and a compiler fence is enough on the light side of a pair.
@@ -81,7 +90,7 @@ pub(crate) fn process_barrier() {
 impl AsymFence {
     pub(crate) fn new() -> Self {
         AsymFence {
-            membarrier: sys::available(),
+            membarrier: cfg!(weft_loom) || sys::available(),
             light_thread: AtomicUsize::new(0),
         }
     }
@@ -107,7 +116,9 @@ impl AsymFence {
     /// before its store.
     #[inline]
     pub(crate) fn light(&self) {
-        if self.membarrier {
+        if cfg!(weft_loom) {
+            fence(SeqCst); // where `membarrier` strikes (see "The loom model")
+        } else if self.membarrier {
             compiler_fence(SeqCst);
         } else {
             fence(SeqCst);
@@ -131,7 +142,7 @@ impl AsymFence {
     }
 }
 
-#[cfg(all(target_os = "linux", not(miri)))]
+#[cfg(all(target_os = "linux", not(miri), not(weft_loom)))]
 mod sys {
     use std::sync::OnceLock;
 
@@ -183,7 +194,7 @@ mod sys {
     }
 }
 
-#[cfg(not(all(target_os = "linux", not(miri))))]
+#[cfg(not(all(target_os = "linux", not(miri), not(weft_loom))))]
 mod sys {
     pub(super) fn available() -> bool {
         false

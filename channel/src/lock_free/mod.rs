@@ -14,3 +14,13 @@ mod fence;
 pub(crate) use backoff::Backoff;
 pub(crate) use biased::{BiasedLock, BiasedLockGuard, BiasedWord};
 pub(crate) use fence::{membarrier_available, AsymFence};
+
+/// The plain locks of `broadcast`, `watch` and `Notify`: `parking_lot`'s, or loom's (with the
+/// same face, from `weft_core::sync`) in a model-checking build.
+#[cfg(not(weft_loom))]
+pub(crate) use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
+#[cfg(weft_loom)]
+pub(crate) use weft_core::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
+
+#[cfg(all(test, weft_loom))]
+mod loom_models;

@@ -5,8 +5,8 @@ use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
-use std::sync::Arc;
 use std::task::{ready, Context, Poll};
+use weft_core::sync::Arc;
 
 use futures_core::Stream;
 

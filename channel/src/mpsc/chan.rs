@@ -39,10 +39,10 @@
 //! earlier notifier is still inside `wake_by_ref`: a parked receive costs no waker clone, no
 //! drop and no spin.
 
-use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
-use std::sync::atomic::{Ordering::Relaxed, Ordering::Release};
 use std::task::{Context, Poll, Waker};
+use weft_core::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
+use weft_core::sync::atomic::{Ordering::Relaxed, Ordering::Release};
+use weft_core::sync::UnsafeCell;
 
 use crate::lock_free::{Backoff, BiasedWord};
 use weft_core::ready_budget;
@@ -135,7 +135,7 @@ impl RxWaker {
                 return v;
             }
             // SAFETY: only we write the cell, and senders only read it.
-            let stored = unsafe { &*self.cell.get() };
+            let stored = unsafe { &*self.cell.with(|p| p) };
             let same = stored.as_ref().is_some_and(|w| w.will_wake(waker));
             if s & bits.rx_waiting != 0 {
                 if same {
@@ -155,7 +155,7 @@ impl RxWaker {
                 }
                 // SAFETY: RX_WAITING is clear and WAKERS is 0: no sender reads the cell or can
                 // start to (only our CAS below sets RX_WAITING), and only we write it.
-                unsafe { *self.cell.get() = Some(waker.clone()) };
+                unsafe { *self.cell.with_mut(|p| p) = Some(waker.clone()) };
             }
             if wakers == bits.waker_mask {
                 return Park::Busy; // the counter is full: one more claim could not count
@@ -183,7 +183,7 @@ impl RxWaker {
     pub(super) unsafe fn wake_claimed(&self) -> std::thread::Result<()> {
         // SAFETY: per the caller's contract, the receiver does not write the cell before it
         // sees our position published, which we do after this read.
-        match unsafe { &*self.cell.get() } {
+        match unsafe { &*self.cell.with(|p| p) } {
             Some(w) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.wake_by_ref())),
             None => Ok(()),
         }
@@ -207,7 +207,7 @@ impl RxWaker {
                         // SAFETY: we cleared RX_WAITING ourselves, so no sender's claim did
                         // (none is in `wake_claimed`), and WAKERS is 0 (none is in `wake`);
                         // no sender can start to read the cell now. Only we write it.
-                        let waker = unsafe { (*self.cell.get()).take() };
+                        let waker = unsafe { (*self.cell.with_mut(|p| p)).take() };
                         drop(waker);
                     }
                     return;
@@ -226,7 +226,7 @@ impl RxWaker {
     unsafe fn wake(&self, state: &BiasedWord, bits: RxBits) {
         // SAFETY: per the caller's contract, the receiver does not write the cell until
         // `WAKERS` is back to 0, which needs our decrement below.
-        if let Some(w) = unsafe { &*self.cell.get() } {
+        if let Some(w) = unsafe { &*self.cell.with(|p| p) } {
             w.wake_by_ref();
         }
         state.fetch_sub(bits.waker_one, Release);

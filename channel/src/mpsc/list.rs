@@ -37,11 +37,11 @@
 //!   the receiver may recycle it.
 //! * `rx` (head position and block) is touched only by the receiver, or by `Drop`.
 
-use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering::*};
 use std::task::Waker;
+use weft_core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering::*};
+use weft_core::sync::UnsafeCell;
 
 use super::chan::{Park, Pop, RxBits, RxCore, RxWaker};
 use crate::lock_free::{Backoff, BiasedWord};
@@ -201,7 +201,7 @@ impl<T> List<T> {
                     // SAFETY: as above; the slot at `offset` is ours to write.
                     let slot = unsafe { &(*block).slots[offset] };
                     // SAFETY: we claimed this slot; the receiver reads it only after `full`.
-                    unsafe { (*slot.value.get()).write(value) };
+                    unsafe { (*slot.value.with_mut(|p| p)).write(value) };
                     let woke = match state & RX_WAITING != 0 {
                         // SAFETY: our claim CAS cleared RX_WAITING, and the slot is
                         // published only below.
@@ -254,7 +254,7 @@ impl<T> List<T> {
     /// Only the receiver may call this.
     pub(crate) unsafe fn len(&self) -> usize {
         // SAFETY: the caller is the receiver.
-        let head = unsafe { (*self.rx.get()).index };
+        let head = unsafe { (*self.rx.with(|p| p)).index };
         let tail = index(self.state.load(Acquire));
         let positions = tail - head;
         // Discount the markers between the two.
@@ -270,14 +270,14 @@ impl<T> List<T> {
 impl<T> RxCore<T> for List<T> {
     unsafe fn try_pop(&self) -> Pop<T> {
         // SAFETY: the caller is the single receiver: `rx` is ours.
-        let rx = unsafe { &mut *self.rx.get() };
+        let rx = unsafe { &mut *self.rx.with_mut(|p| p) };
         let offset = offset(rx.index);
         // SAFETY: the receiver's block stays allocated until the receiver recycles it.
         let block = unsafe { &*rx.block };
         let slot = &block.slots[offset];
         if slot.full.load(Acquire) {
             // SAFETY: `full` (acquire) says the value is written; it is ours to take.
-            let value = unsafe { (*slot.value.get()).assume_init_read() };
+            let value = unsafe { (*slot.value.with_mut(|p| p)).assume_init_read() };
             slot.full.store(false, Relaxed); // ordered before the `recycle` swap (release)
             rx.index += 1;
             if offset + 1 == BLOCK_CAP {
@@ -304,7 +304,7 @@ impl<T> RxCore<T> for List<T> {
 
     unsafe fn park(&self, waker: &Waker) -> Park {
         // SAFETY: the caller is the single receiver.
-        let head = unsafe { (*self.rx.get()).index };
+        let head = unsafe { (*self.rx.with(|p| p)).index };
         let verdict = |state: u64| {
             if index(state) != head {
                 Some(Park::Retry)
@@ -335,19 +335,20 @@ impl<T> Drop for List<T> {
     fn drop(&mut self) {
         // Every handle is gone: every claimed slot is published. Unread slots are `full`;
         // everything else is empty. Walk the chain from the receiver's block.
-        let mut block = self.rx.get_mut().block;
+        // SAFETY: `&mut self`: nobody else can reach the cell.
+        let mut block = unsafe { (*self.rx.with_mut(|p| p)).block };
         while !block.is_null() {
             // SAFETY: blocks on the chain are owned by the channel, which we have `&mut` to.
             let mut owned = unsafe { Box::from_raw(block) };
             for slot in owned.slots.iter_mut() {
-                if *slot.full.get_mut() {
+                if slot.full.load(Relaxed) {
                     // SAFETY: a `full` slot holds an initialised value nobody took.
-                    unsafe { slot.value.get_mut().assume_init_drop() };
+                    unsafe { slot.value.with_mut(|p| (*p).assume_init_drop()) };
                 }
             }
-            block = *owned.next.get_mut();
+            block = owned.next.load(Relaxed);
         }
-        let spare = *self.spare.get_mut();
+        let spare = self.spare.load(Relaxed);
         if !spare.is_null() {
             // SAFETY: the spare block is owned by the channel alone.
             drop(unsafe { Box::from_raw(spare) });

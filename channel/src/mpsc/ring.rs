@@ -57,12 +57,12 @@
 //!   handed to the first queued sender (*granted*) instead of left free.
 //! * `TX_GONE` is set once, by the last `Sender` to drop; `RX_CLOSED` once, by the receiver.
 
-use std::cell::UnsafeCell;
 use std::future::Future;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use std::task::{Context, Poll, Waker};
+use weft_core::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use weft_core::sync::UnsafeCell;
 
 use super::chan::{Park, Pop, RxBits, RxCore, RxWaker};
 use super::error::TrySendError;
@@ -328,7 +328,7 @@ impl<T> Ring<T> {
         // SAFETY: our CAS claimed `pos`, and `taken − released ≤ cap` for a `released` our
         // CAS chain synchronised with: the receiver has finished with this slot (it cleared
         // `full` before storing that `released`).
-        unsafe { (*slot.value.get()).write(value) };
+        unsafe { (*slot.value.with_mut(|p| p)).write(value) };
         let woke = match wake_rx {
             // SAFETY: our claim CAS cleared RX_WAITING, and `pos` is published only below.
             true => unsafe { self.rx_waker.wake_claimed() },
@@ -473,7 +473,7 @@ impl<T> Ring<T> {
     /// Only the receiver may call this (it reads `head`).
     pub(crate) unsafe fn len(&self) -> usize {
         // SAFETY: the caller is the receiver.
-        let head = unsafe { *self.head.get() };
+        let head = unsafe { *self.head.with(|p| p) };
         let tail = tail(self.state.load(Acquire));
         (self.linear(tail) + 2 * self.cap - self.linear(head)) % (2 * self.cap)
     }
@@ -494,11 +494,11 @@ impl<T> RxCore<T> for Ring<T> {
     #[inline]
     unsafe fn try_pop(&self) -> Pop<T> {
         // SAFETY: the caller is the single receiver: nobody else touches `head`.
-        let head = unsafe { &mut *self.head.get() };
+        let head = unsafe { &mut *self.head.with_mut(|p| p) };
         let slot = self.slot(*head);
         if slot.full.load(Acquire) {
             // SAFETY: `full` (acquire) says the claiming sender wrote the value; it is ours.
-            let value = unsafe { (*slot.value.get()).assume_init_read() };
+            let value = unsafe { (*slot.value.with_mut(|p| p)).assume_init_read() };
             slot.full.store(false, Relaxed); // ordered before the release in `rx_release`
             *head = self.next_pos(*head);
             self.rx_release();
@@ -516,7 +516,7 @@ impl<T> RxCore<T> for Ring<T> {
 
     unsafe fn park(&self, waker: &Waker) -> Park {
         // SAFETY: the caller is the single receiver.
-        let head = unsafe { *self.head.get() };
+        let head = unsafe { *self.head.with(|p| p) };
         let verdict = |state: u64| {
             if tail(state) != head {
                 Some(Park::Retry)
@@ -537,9 +537,9 @@ impl<T> Drop for Ring<T> {
         // Every handle is gone, so every claimed position has been published: drop what the
         // receiver did not take.
         for slot in self.slots.iter_mut() {
-            if *slot.full.get_mut() {
+            if slot.full.load(Relaxed) {
                 // SAFETY: `full` means an initialised value nobody took; we have `&mut self`.
-                unsafe { slot.value.get_mut().assume_init_drop() };
+                unsafe { slot.value.with_mut(|p| (*p).assume_init_drop()) };
             }
         }
     }

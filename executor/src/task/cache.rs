@@ -13,8 +13,9 @@
 //! layout it was allocated with whichever way it goes. At most `PER_CLASS` blocks are kept per
 //! size; the runtime frees them when it is dropped.
 
-use std::alloc::{self, Layout};
+use std::alloc::Layout;
 use std::ptr::NonNull;
+use weft_core::sync::alloc;
 
 /// The alignment of every cacheable block (and the largest alignment that is cached).
 const ALIGN: usize = 16;
@@ -112,5 +113,5 @@ impl Drop for BlockCache {
 fn allocate(layout: Layout) -> NonNull<u8> {
     // SAFETY: task layouts are never zero-sized (the header alone is not).
     let ptr = unsafe { alloc::alloc(layout) };
-    NonNull::new(ptr).unwrap_or_else(|| alloc::handle_alloc_error(layout))
+    NonNull::new(ptr).unwrap_or_else(|| std::alloc::handle_alloc_error(layout))
 }

@@ -29,6 +29,8 @@ pub(crate) mod cache;
 mod error;
 pub(crate) mod harness;
 mod join;
+#[cfg(all(test, weft_loom))]
+mod loom_models;
 pub(crate) mod raw;
 pub(crate) mod state;
 mod waker;

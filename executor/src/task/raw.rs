@@ -36,7 +36,7 @@
 //!   allocated with the cache's layout for their size, so either way they are freed with the
 //!   layout they were allocated with.
 
-use std::alloc::{self, Layout};
+use std::alloc::Layout;
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
@@ -44,8 +44,9 @@ use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::{self, AtomicUsize, Ordering};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use weft_core::sync::alloc;
+use weft_core::sync::atomic::{self, AtomicUsize, Ordering};
 
 use super::cache::{block_layout, BlockCache};
 use super::error::JoinError;

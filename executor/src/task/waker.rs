@@ -75,7 +75,7 @@ unsafe fn free_local<S: Schedule>(owner: u64, block: NonNull<u8>, layout: Layout
     });
     if kept.is_none() {
         // SAFETY: forwarded: allocated with `layout`.
-        unsafe { std::alloc::dealloc(block.as_ptr(), layout) };
+        unsafe { weft_core::sync::alloc::dealloc(block.as_ptr(), layout) };
     }
 }
 
