@@ -94,6 +94,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod barrier;
+mod block_cache;
 pub mod broadcast;
 mod condvar;
 mod event;

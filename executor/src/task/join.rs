@@ -191,11 +191,15 @@ impl<T> Future for JoinHandle<T> {
             "JoinHandle polled after it returned its output"
         );
         header.set(OUTPUT_TAKEN);
-        let mut out: Option<Result<T, JoinError>> = None;
+        let mut out = std::mem::MaybeUninit::<Result<T, JoinError>>::uninit();
         // SAFETY: the task is complete and its output type is `T` (the handle's type), and we
         // are on the owner thread.
-        unsafe { (header.vtable.take_output)(self.raw, (&mut out as *mut Option<_>).cast()) };
-        Poll::Ready(out.unwrap_or(Err(JoinError::Cancelled)))
+        if unsafe { (header.vtable.take_output)(self.raw, out.as_mut_ptr().cast()) } {
+            // SAFETY: `take_output` wrote the result when it returned `true`.
+            Poll::Ready(unsafe { out.assume_init() })
+        } else {
+            Poll::Ready(Err(JoinError::Cancelled))
+        }
     }
 }
 
