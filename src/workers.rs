@@ -598,13 +598,14 @@ impl<E> MainOutput for Result<(), E> {
 /// Support of `#[weft::main(workers = N)]`; not public API.
 #[doc(hidden)]
 #[track_caller]
-pub fn __main<F, Fut>(workers: usize, main: F) -> Fut::Output
+pub fn __main<F, Fut>(workers: usize, start_paused: bool, main: F) -> Fut::Output
 where
     F: Fn(Worker) -> Fut + Send + Sync + 'static,
     Fut: Future + 'static,
     Fut::Output: MainOutput + Send + 'static,
 {
-    match Builder::new().workers(workers).run(main) {
+    let builder = Builder::new().workers(workers).start_paused(start_paused);
+    match builder.run(main) {
         Ok(outputs) => MainOutput::combine(outputs),
         Err(e) => panic!("weft: {e}"),
     }

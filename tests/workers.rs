@@ -198,6 +198,27 @@ fn main_attribute_runs_the_body_on_every_worker() {
     assert_eq!(two_worker_main(), Ok(()));
 }
 
+/// `start_paused` reaches every worker: each worker's clock stands still while real time
+/// passes, and an hour's sleep ends at once (the paused clock jumps to it).
+#[weft::main(workers = 2, start_paused = true)]
+async fn paused_worker_main() -> Result<(), String> {
+    let start = weft::time::Instant::now();
+    std::thread::sleep(Duration::from_millis(20));
+    if start.elapsed() != Duration::ZERO {
+        return Err(format!("the clock moved {:?}: not paused", start.elapsed()));
+    }
+    weft::sleep(Duration::from_secs(3600)).await;
+    if start.elapsed() < Duration::from_secs(3600) {
+        return Err(format!("only {:?} passed", start.elapsed()));
+    }
+    Ok(())
+}
+
+#[test]
+fn main_attribute_with_workers_honours_start_paused() {
+    assert_eq!(paused_worker_main(), Ok(()));
+}
+
 /// Each worker accepts on its own `SO_REUSEPORT` listener on one port; the kernel spreads
 /// 200 connections between them (by a hash of each connection's addresses: with 200
 /// source ports, a worker left without any would be a 2^-199 chance).

@@ -109,11 +109,12 @@ fn try_expand(
     out.extend(stream(&prefix[async_at + 1..]));
     out.extend(stream(sig));
     if let Some(n) = options.workers {
+        let paused = options.start_paused;
         // Every worker runs its own copy of the body, boxed as `dyn Future<Output = R>` for
         // `?`'s sake as below; `weft::workers::current()` tells them apart.
         let src = format!(
             "{{
-                {weft}::workers::__main({n}, move |_| -> ::core::pin::Pin<
+                {weft}::workers::__main({n}, {paused}, move |_| -> ::core::pin::Pin<
                     ::std::boxed::Box<dyn ::core::future::Future<Output = $1>>,
                 > {{
                     ::std::boxed::Box::pin(async move $0)

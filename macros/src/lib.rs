@@ -19,6 +19,12 @@ mod tokens;
 /// `-> Result<(), E>` and `?` work. `#[weft::main(start_paused = true)]` starts the runtime
 /// with its clock paused (see `weft::Builder::start_paused`).
 ///
+/// `#[weft::main(workers = N)]` (or `workers = "auto"`, one per core) runs the body on each of
+/// `N` worker threads, every one with its own runtime (thread-per-core, see
+/// `weft::Builder::workers`); `weft::workers::current()` tells them apart inside. `()` or
+/// `Result<(), E>` bodies only: an error from a worker is main's (the lowest id's if several). With
+/// `start_paused = true` every worker's clock starts paused.
+///
 /// # Examples
 ///
 /// ```
