@@ -22,8 +22,8 @@ mod tokens;
 /// `#[weft::main(workers = N)]` (or `workers = "auto"`, one per core) runs the body on each of
 /// `N` worker threads, every one with its own runtime (thread-per-core, see
 /// `weft::Builder::workers`); `weft::workers::current()` tells them apart inside. `()` or
-/// `Result<(), E>` bodies only: an error from a worker is main's (the lowest id's if several). With
-/// `start_paused = true` every worker's clock starts paused.
+/// `Result<(), E>` bodies only: an error from a worker is main's (the lowest id's if
+/// several). With `start_paused = true` every worker's clock starts paused.
 ///
 /// # Examples
 ///
