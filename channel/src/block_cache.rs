@@ -6,10 +6,11 @@
 //! which were a tenth of the round's time (glibc's `malloc`, `free`, `_int_free`: about 125
 //! of its 1,150 instructions).
 //!
-//! Blocks are kept by size class: a block of `layout` (size up to `CLASSES * STEP`,
-//! alignment up to `STEP`) is allocated with its class's layout (size rounded up to a
-//! multiple of `STEP`, alignment `STEP`), and whichever way it goes it is freed with that
-//! layout. A block may be freed on another thread than the one that allocated it (the last
+//! Blocks are kept by exact size: a block of `layout` whose size is a multiple of `STEP` up
+//! to `CLASSES * STEP` and whose alignment is at most `STEP` (every oneshot block: its state
+//! word makes it a multiple of 8 bytes, aligned to 8) is allocated with that size and an
+//! alignment of exactly `STEP`, and whichever way it goes it is freed with that layout. Sizes
+//! are not rounded up: a cached block costs the allocator what an uncached one would. A block may be freed on another thread than the one that allocated it (the last
 //! side to let go frees it): it joins that thread's cache, as glibc's own per-thread cache
 //! would take it. At most `PER_CLASS` blocks are kept per class and thread; a thread's
 //! blocks go back to the allocator when it exits. A block freed while the thread's cache is
@@ -22,10 +23,10 @@ use std::alloc::Layout;
 use std::ptr::NonNull;
 use weft_core::sync::alloc;
 
-/// Sizes are rounded up to multiples of this, and it is every cached block's alignment.
-const STEP: usize = 16;
+/// Cached sizes are multiples of this, and it is every cached block's alignment.
+const STEP: usize = 8;
 /// Blocks up to `CLASSES * STEP` bytes are cached.
-const CLASSES: usize = 8;
+const CLASSES: usize = 16;
 /// The most blocks kept per class and thread: enough for a few replies in flight.
 const PER_CLASS: usize = 8;
 
@@ -43,18 +44,23 @@ pub(crate) const fn block_layout(layout: Layout) -> Layout {
 #[inline]
 const fn class(layout: Layout) -> Option<usize> {
     let size = layout.size();
-    if cfg!(weft_loom) || size == 0 || size > CLASSES * STEP || layout.align() > STEP {
+    if cfg!(weft_loom)
+        || size == 0
+        || size > CLASSES * STEP
+        || size % STEP != 0
+        || layout.align() > STEP
+    {
         None
     } else {
-        Some(size.div_ceil(STEP) - 1)
+        Some(size / STEP - 1)
     }
 }
 
 /// The layout of class `c`'s blocks.
 #[inline]
 const fn class_layout(c: usize) -> Layout {
-    // SAFETY: `STEP` is a power of two and `(c + 1) * STEP` is at most `CLASSES * STEP`,
-    // far from overflowing `isize` when rounded up to `STEP`.
+    // SAFETY: `STEP` is a power of two and `(c + 1) * STEP` is at most `CLASSES * STEP`, a
+    // multiple of `STEP` far from overflowing `isize`.
     unsafe { Layout::from_size_align_unchecked((c + 1) * STEP, STEP) }
 }
 
@@ -149,21 +155,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn classes_round_up_and_keep_alignment() {
-        assert_eq!(class(Layout::new::<u8>()), Some(0));
-        assert_eq!(class(Layout::from_size_align(16, 8).unwrap()), Some(0));
-        assert_eq!(class(Layout::from_size_align(17, 8).unwrap()), Some(1));
+    fn classes_are_exact_sizes() {
+        assert_eq!(class(Layout::new::<u64>()), Some(0));
+        assert_eq!(class(Layout::from_size_align(16, 8).unwrap()), Some(1));
+        assert_eq!(class(Layout::from_size_align(16, 4).unwrap()), Some(1));
+        assert_eq!(class(Layout::from_size_align(17, 1).unwrap()), None);
+        assert_eq!(class(Layout::new::<u8>()), None);
         assert_eq!(
             class(Layout::from_size_align(CLASSES * STEP, 8).unwrap()),
             Some(CLASSES - 1)
         );
         assert_eq!(
-            class(Layout::from_size_align(CLASSES * STEP + 1, 8).unwrap()),
+            class(Layout::from_size_align(CLASSES * STEP + STEP, 8).unwrap()),
             None
         );
-        assert_eq!(class(Layout::from_size_align(64, 32).unwrap()), None);
-        let l = block_layout(Layout::from_size_align(40, 8).unwrap());
-        assert_eq!((l.size(), l.align()), (48, 16));
+        assert_eq!(class(Layout::from_size_align(64, 16).unwrap()), None);
+        let l = block_layout(Layout::from_size_align(40, 4).unwrap());
+        assert_eq!((l.size(), l.align()), (40, 8));
+        let l = block_layout(Layout::from_size_align(56, 8).unwrap());
+        assert_eq!(l, Layout::from_size_align(56, 8).unwrap());
     }
 
     #[test]
