@@ -74,8 +74,12 @@ run_one() { # round case name conns server-cpus wrk-cpus wrk-threads port binary
 WEFT=target/release/examples/http_hello
 TOKIO=target/release/examples/tokio_http
 RESULTS=$(mktemp)
-# A base port that other servers on the machine are unlikely to hold.
-PORT=$((20000 + RANDOM % 20000))
+# A base port that other servers on the machine are unlikely to hold, below the kernel's
+# ephemeral range: there, wrk's own client sockets (and their TIME_WAIT) could take the port
+# a server is about to bind, and that round would be lost ("did not start").
+EPHEMERAL_LOW=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+SPAN=$((EPHEMERAL_LOW > 12000 ? EPHEMERAL_LOW - 11000 : 1000))
+PORT=$((10000 + RANDOM % SPAN))
 for round in $(seq "$ROUNDS"); do
   for conns in 50 256; do
     run_one "$round" 1core weft "$conns" 0 1 1 $((PORT++)) "$WEFT" --workers 1
