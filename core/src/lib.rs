@@ -6,6 +6,7 @@
 //! * [`coop`]: the cooperative budget, spent by every resource future;
 //! * [`time`]: the current runtime's clock, for crates below the timer;
 //! * [`slab`]: storage with generation-checked keys, used wherever weft keeps a table;
+//! * [`block_cache`]: freed heap blocks kept by size, for task and oneshot blocks;
 //! * `sync` (hidden): the atomics, cells and threads of weft's lock-free protocols, std's
 //!   normally and loom's under `--cfg weft_loom` (see `RELIABILITY.md`);
 //! * [`block_on`], [`yield_now`], [`panic_message`]: one of each for the whole workspace.
@@ -27,6 +28,7 @@
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod block_cache;
 mod block_on;
 pub mod context;
 pub mod coop;
