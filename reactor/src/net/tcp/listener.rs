@@ -79,14 +79,7 @@ impl TcpListener {
     /// # }).unwrap();
     /// ```
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
-        let mut last = None;
-        for addr in resolve(addr).await? {
-            match bind_addr(addr).and_then(TcpListener::from_mio) {
-                Ok(listener) => return Ok(listener),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(no_address))
+        TcpListener::bind_with(addr, false).await
     }
 
     /// Binds a listener to `addr` with `SO_REUSEPORT` as well: several listeners (one per
@@ -113,9 +106,14 @@ impl TcpListener {
     /// # }).unwrap();
     /// ```
     pub async fn bind_reuseport<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+        TcpListener::bind_with(addr, true).await
+    }
+
+    /// Binds to the first of `addr`'s addresses that works; the last error if none does.
+    async fn bind_with<A: ToSocketAddrs>(addr: A, reuse_port: bool) -> io::Result<TcpListener> {
         let mut last = None;
         for addr in resolve(addr).await? {
-            match bind_addr_with(addr, true).and_then(TcpListener::from_mio) {
+            match bind_addr_with(addr, reuse_port).and_then(TcpListener::from_mio) {
                 Ok(listener) => return Ok(listener),
                 Err(e) => last = Some(e),
             }
@@ -330,11 +328,7 @@ impl TcpListener {
 
 /// Creates, configures, binds and listens: `SO_REUSEADDR` so that a restarted server can
 /// bind while old connections linger in `TIME_WAIT`, and our own backlog (mio's `bind`
-/// uses 128). Both need `socket2`: std and mio offer neither.
-fn bind_addr(addr: SocketAddr) -> io::Result<mio::net::TcpListener> {
-    bind_addr_with(addr, false)
-}
-
+/// uses 128), and `SO_REUSEPORT` if asked. All need `socket2`: std and mio offer neither.
 fn bind_addr_with(addr: SocketAddr, reuse_port: bool) -> io::Result<mio::net::TcpListener> {
     use socket2::{Domain, Protocol, Socket, Type};
     // `Socket::new` sets close-on-exec.
