@@ -8,7 +8,7 @@
 #                                 it (the model can catch the bug)
 #
 # Builds go to target/loom (RUSTFLAGS differ from a normal build's, so they get their own
-# directory rather than invalidating target/).
+# directory rather than invalidating target/), with the `loom` profile of Cargo.toml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RUSTFLAGS="--cfg weft_loom ${RUSTFLAGS:-}"
@@ -47,7 +47,7 @@ case "$mode" in
     start=$(date +%s)
     for m in biased oneshot mpsc sync executor; do
       # shellcheck disable=SC2086
-      cargo test --release ${MODEL[$m]} -- --nocapture --test-threads 1 2>&1 | tee "target/loom-$m.log" | grep -oE "loom model .*|^test result.*|panicked.*|FAILED.*"
+      cargo test --profile loom ${MODEL[$m]} -- --nocapture --test-threads 1 2>&1 | tee "target/loom-$m.log" | grep -oE "loom model .*|^test result.*|panicked.*|FAILED.*"
       [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "loom: model $m FAILED (target/loom-$m.log)" >&2; exit 1; }
     done
     cat target/loom-{biased,oneshot,mpsc,sync,executor}.log | grep -oE "loom model .*" | sort > target/loom-models.txt
@@ -66,7 +66,7 @@ case "$mode" in
       # shellcheck disable=SC2086
       log="target/mutant-$name.log"
       # shellcheck disable=SC2086
-      if cargo test --release ${MUTANT[$name]} >"$log" 2>&1; then
+      if cargo test --profile loom ${MUTANT[$name]} >"$log" 2>&1; then
         survived+=("$name")
         echo "mutant $name: SURVIVED (the model did not catch it)"
       elif grep -q "could not compile" "$log"; then

@@ -2,8 +2,13 @@
 //!
 //! 1. Builds the criterion benches (`benches/{executor,timer,channel,net}.rs`) and the
 //!    `memory` example once.
-//! 2. Runs each criterion group on its own (a progress line per group, with its wall time and
-//!    the CPU other processes used meanwhile), results in `target/criterion`.
+//! 2. Runs the criterion groups in rounds (`--rounds`, 3 by default): each round runs every
+//!    group on its own (a progress line per group, with its wall time and the CPU other
+//!    processes used meanwhile), results in `target/bench-report/criterion/r<round>`. This
+//!    machine's speed drifts by up to 1.5x for seconds at a time, and criterion measures a
+//!    group's entries one after another: one round can compare an entry measured in a slow
+//!    spell with one measured in a fast one. The report takes each entry's median over rounds
+//!    and each ratio as the median of its per-round ratios.
 //! 3. Memory: the `memory` example in child processes (heap bytes per task, sleep and
 //!    channel; resident memory with 1,000,000 idle tasks and with 1,000,000 pending timers),
 //!    weft beside tokio.
@@ -165,9 +170,40 @@ pub const GROUPS: &[Group] = &[
 
 const BENCHES: [&str; 4] = ["executor", "timer", "channel", "net"];
 
+/// Rounds of the criterion groups when `--rounds` is not given.
+const DEFAULT_ROUNDS: usize = 3;
+
 /// Where the run's records go.
 pub fn report_dir(root: &Path) -> PathBuf {
     root.join("target/bench-report")
+}
+
+/// Criterion's home (`CRITERION_HOME`) for round `round` (from 1).
+fn criterion_home(report_dir: &Path, round: usize) -> PathBuf {
+    report_dir.join("criterion").join(format!("r{round}"))
+}
+
+/// What the rounds of one group added up to.
+struct GroupRun {
+    /// Wall time over all rounds.
+    seconds: f64,
+    /// Mean CPU other processes used while the group ran, in cores.
+    load: f64,
+    /// Every round succeeded.
+    ok: bool,
+    /// One log per round.
+    logs: Vec<String>,
+}
+
+impl Default for GroupRun {
+    fn default() -> Self {
+        GroupRun {
+            seconds: 0.0,
+            load: 0.0,
+            ok: true,
+            logs: Vec::new(),
+        }
+    }
 }
 
 pub fn main(args: &[String]) -> Result<bool, String> {
@@ -177,10 +213,14 @@ pub fn main(args: &[String]) -> Result<bool, String> {
     let skip_servers = args.flag("--skip-servers");
     let skip_memory = args.flag("--skip-memory");
     let skip_instr = args.flag("--skip-instr");
-    let warm_up = args.value("--warm-up")?.unwrap_or_else(|| "1".into());
-    let measure = args
-        .value("--measure")?
-        .unwrap_or_else(|| if quick { "1" } else { "2" }.into());
+    let warm_up = args.value("--warm-up")?.unwrap_or_else(|| "0.5".into());
+    let measure = args.value("--measure")?.unwrap_or_else(|| "1".into());
+    let rounds: usize = args
+        .number("--rounds")?
+        .unwrap_or(if quick { 1 } else { DEFAULT_ROUNDS });
+    if rounds == 0 {
+        return Err("--rounds must be at least 1".into());
+    }
     let only = args.positional()?;
     let selected: Vec<&Group> = GROUPS
         .iter()
@@ -198,7 +238,7 @@ pub fn main(args: &[String]) -> Result<bool, String> {
     let tools = Tools::find();
     eprintln!("bench: {}", tools.summary());
     eprintln!(
-        "bench: {} groups, --warm-up-time {warm_up} --measurement-time {measure}",
+        "bench: {} groups x {rounds} rounds, --warm-up-time {warm_up} --measurement-time {measure}",
         selected.len()
     );
 
@@ -220,50 +260,77 @@ pub fn main(args: &[String]) -> Result<bool, String> {
         took.as_secs_f64()
     );
 
-    // 2. Criterion groups.
-    let mut groups_run = Vec::new();
-    let criterion_home = root.join("target/criterion");
-    for (i, g) in selected.iter().enumerate() {
-        let bin = &bins[g.bench];
-        let filter = format!("^{}/", regex_escape(g.id));
-        let log = dir
-            .join("logs")
-            .join(format!("{}.log", g.id.replace('/', "_")));
-        let meter = LoadMeter::start();
-        let mut cmd = Command::new(bin);
-        cmd.args([
-            "--bench",
-            "--warm-up-time",
-            &warm_up,
-            "--measurement-time",
-            &measure,
-        ])
-        .arg(&filter)
-        .env("CRITERION_HOME", &criterion_home)
-        .current_dir(&root);
-        // The timer bench ends with an interleaved summary; once is enough.
-        let last_timer = g.id == "timer_fire";
-        if g.bench == "timer" && !last_timer {
-            cmd.env("WEFT_BENCH_NO_SUMMARY", "1");
-        }
-        let ok = run_logged(&mut cmd, &log)?;
-        let (took, load) = meter.stop();
-        eprintln!(
-            "[{:>2}/{}] {:<24} {:>4.0} s  other load {load:.1} cores{}",
-            i + 1,
-            selected.len(),
-            g.id,
-            took.as_secs_f64(),
-            if ok { "" } else { "  FAILED (see the log)" }
-        );
-        groups_run.push(json!({
-            "id": g.id,
-            "seconds": took.as_secs_f64(),
-            "other_load": load,
-            "ok": ok,
-            "log": log.strip_prefix(&root).unwrap_or(&log).display().to_string(),
-        }));
+    // 2. Criterion groups, in rounds: every selected group once per round, so that each
+    //    entry is measured at `rounds` moments spread over the run (the report takes the
+    //    median over rounds, and ratios as medians of per-round ratios).
+    let homes: Vec<PathBuf> = (1..=rounds).map(|r| criterion_home(&dir, r)).collect();
+    for home in &homes {
+        // A round's estimates are read only from this run: start from an empty home.
+        let _ = std::fs::remove_dir_all(home);
     }
+    let mut per_group: Vec<GroupRun> = selected.iter().map(|_| GroupRun::default()).collect();
+    for (r, home) in homes.iter().enumerate() {
+        for (i, g) in selected.iter().enumerate() {
+            let bin = &bins[g.bench];
+            let filter = format!("^{}/", regex_escape(g.id));
+            let log = dir
+                .join("logs")
+                .join(format!("{}.r{}.log", g.id.replace('/', "_"), r + 1));
+            let meter = LoadMeter::start();
+            let mut cmd = Command::new(bin);
+            cmd.args([
+                "--bench",
+                "--warm-up-time",
+                &warm_up,
+                "--measurement-time",
+                &measure,
+            ])
+            .arg(&filter)
+            .env("CRITERION_HOME", home)
+            .current_dir(&root);
+            // The timer bench ends with an interleaved summary; once is enough.
+            let last_timer = g.id == "timer_fire" && r + 1 == rounds;
+            if g.bench == "timer" && !last_timer {
+                cmd.env("WEFT_BENCH_NO_SUMMARY", "1");
+            }
+            let ok = run_logged(&mut cmd, &log)?;
+            let (took, load) = meter.stop();
+            eprintln!(
+                "[round {}/{rounds} {:>2}/{}] {:<24} {:>4.0} s  other load {load:.1} cores{}",
+                r + 1,
+                i + 1,
+                selected.len(),
+                g.id,
+                took.as_secs_f64(),
+                if ok { "" } else { "  FAILED (see the log)" }
+            );
+            let run = &mut per_group[i];
+            run.seconds += took.as_secs_f64();
+            run.load += load / rounds as f64;
+            run.ok &= ok;
+            run.logs.push(
+                log.strip_prefix(&root)
+                    .unwrap_or(&log)
+                    .display()
+                    .to_string(),
+            );
+        }
+    }
+    let groups_run: Vec<Value> = selected
+        .iter()
+        .zip(&per_group)
+        .map(|(g, run)| {
+            json!({
+                "id": g.id,
+                "seconds": run.seconds,
+                "other_load": run.load,
+                "ok": run.ok,
+                // The last round's log (the timer bench's summary is in it); all of them.
+                "log": run.logs.last(),
+                "logs": run.logs,
+            })
+        })
+        .collect();
 
     // 3. Memory.
     let mut memory = BTreeMap::new();
@@ -305,7 +372,8 @@ pub fn main(args: &[String]) -> Result<bool, String> {
             .current_dir(&root)
             .env("BENCH_REPORT_DIR", &dir);
         if name == "wrk" {
-            cmd.arg(if quick { "3s" } else { "5s" });
+            // Rounds interleave the servers; the table gives medians of per-round ratios.
+            cmd.arg("3s").env("ROUNDS", if quick { "1" } else { "5" });
         } else {
             cmd.env("REPS", "2")
                 .env("N", if quick { "50000" } else { "100000" });
@@ -353,6 +421,11 @@ pub fn main(args: &[String]) -> Result<bool, String> {
         "commit": util::commit(&root),
         "rustc": util::output(Command::new("rustc").arg("--version")).unwrap_or_default(),
         "criterion_args": format!("--warm-up-time {warm_up} --measurement-time {measure}"),
+        "rounds": rounds,
+        "criterion_homes": homes
+            .iter()
+            .map(|h| h.strip_prefix(&root).unwrap_or(h).display().to_string())
+            .collect::<Vec<_>>(),
         "groups": groups_run,
         "memory": memory,
         "servers": servers,

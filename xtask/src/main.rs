@@ -30,9 +30,11 @@ tasks:
       group; then memory (benches/peers/memory.rs), benches/wrk.sh and benches/redis.sh
       when wrk and redis-benchmark are installed, the instruction counts when valgrind is;
       then writes BENCHMARKS.md and benches/charts/*.svg.
-        --quick           shorter measurements (1 s a group entry) and server runs
-        --warm-up S       criterion's --warm-up-time (default 1)
-        --measure S       criterion's --measurement-time (default 2)
+        --rounds N        run every criterion group N times, in rounds (default 3): times are
+                          medians over rounds, ratios medians of per-round ratios
+        --quick           one round, and one round of each server case
+        --warm-up S       criterion's --warm-up-time (default 0.5)
+        --measure S       criterion's --measurement-time (default 1)
         --skip-memory, --skip-servers, --skip-instr
   report
       Rewrites BENCHMARKS.md from the last `bench` run (target/bench-report/run.json).

@@ -1,14 +1,16 @@
 //! `BENCHMARKS.md` and its charts, from what `cargo xtask bench` recorded.
 //!
 //! Reads `target/bench-report/run.json` (what ran, when, on what machine, the memory
-//! figures), criterion's saved estimates (`target/criterion/**/new/estimates.json`, with
-//! `benchmark.json` beside it naming the group and entry), the guard's last instruction
+//! figures), criterion's saved estimates of each round (`<round's home>/**/new/estimates.json`,
+//! with `benchmark.json` beside it naming the group and entry), the guard's last instruction
 //! counts (`target/instr/last.txt`) and the tables the wrk and redis scripts wrote
 //! (`target/bench-report/{wrk,redis}.md`). Writes `BENCHMARKS.md` at the root and one SVG
 //! chart per group in `benches/charts/`.
 //!
 //! Time per operation is criterion's median time per iteration divided by the operations in
-//! one iteration (`bench::GROUPS`). An estimate older than the run is not used.
+//! one iteration (`bench::GROUPS`), and with several rounds the median of that over the
+//! rounds. A ratio (weft / peer) is the median of the per-round ratios, with their range. An
+//! estimate older than the run is not used.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -25,8 +27,98 @@ use crate::util;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
     pub name: String,
-    /// Median nanoseconds per iteration.
+    /// Median nanoseconds per iteration (over the rounds that measured it).
     pub ns: f64,
+    /// Each round's median nanoseconds per iteration; `None` where a round has no result.
+    pub rounds: Vec<Option<f64>>,
+}
+
+/// A ratio over rounds: the median of the per-round ratios, and their range.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Ratio {
+    median: f64,
+    min: f64,
+    max: f64,
+    /// Rounds in which both entries have a result.
+    n: usize,
+}
+
+impl Ratio {
+    /// `a / b` in every round that measured both.
+    fn of(a: &Entry, b: &Entry) -> Option<Ratio> {
+        let per_round: Vec<f64> = a
+            .rounds
+            .iter()
+            .zip(&b.rounds)
+            .filter_map(|(x, y)| Some(x.as_ref()? / y.as_ref()?))
+            .collect();
+        let median = median(per_round.clone())?;
+        Some(Ratio {
+            median,
+            min: per_round.iter().copied().fold(f64::INFINITY, f64::min),
+            max: per_round.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            n: per_round.len(),
+        })
+    }
+
+    /// `0.27`, or `0.27 (0.24-0.29)` over several rounds; the median in bold if `bold`.
+    fn show(&self, bold: bool) -> String {
+        let m = if bold {
+            format!("**{:.2}**", self.median)
+        } else {
+            format!("{:.2}", self.median)
+        };
+        if self.n > 1 {
+            format!("{m} ({:.2}-{:.2})", self.min, self.max)
+        } else {
+            m
+        }
+    }
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    Some(if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    })
+}
+
+/// One result per entry from each round's results: `ns` the median over the rounds.
+pub fn merge_rounds(rounds: &[BTreeMap<String, Vec<Entry>>]) -> BTreeMap<String, Vec<Entry>> {
+    let mut names: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for round in rounds {
+        for (group, entries) in round {
+            let set = names.entry(group).or_default();
+            set.extend(entries.iter().map(|e| e.name.as_str()));
+        }
+    }
+    names
+        .into_iter()
+        .map(|(group, entry_names)| {
+            let entries = entry_names
+                .into_iter()
+                .filter_map(|name| {
+                    let per_round: Vec<Option<f64>> = rounds
+                        .iter()
+                        .map(|r| r.get(group)?.iter().find(|e| e.name == name).map(|e| e.ns))
+                        .collect();
+                    Some(Entry {
+                        name: name.to_string(),
+                        ns: median(per_round.iter().flatten().copied().collect())?,
+                        rounds: per_round,
+                    })
+                })
+                .collect();
+            (group.to_string(), entries)
+        })
+        .collect()
 }
 
 /// `cargo xtask report`: rewrites the page from the last run's records.
@@ -49,7 +141,17 @@ pub fn write(root: &Path) -> Result<(), String> {
     })?)
     .map_err(|e| format!("{}: {e}", run_path.display()))?;
     let since = run["started_unix"].as_u64().unwrap_or(0);
-    let results = criterion_results(&root.join("target/criterion"), since);
+    // Each round's criterion home (a run before rounds existed used target/criterion).
+    let homes: Vec<PathBuf> = match run["criterion_homes"].as_array() {
+        Some(h) => h
+            .iter()
+            .filter_map(|p| p.as_str())
+            .map(|p| root.join(p))
+            .collect(),
+        None => vec![root.join("target/criterion")],
+    };
+    let per_round: Vec<_> = homes.iter().map(|h| criterion_results(h, since)).collect();
+    let results = merge_rounds(&per_round);
     let charts = root.join("benches/charts");
     std::fs::create_dir_all(&charts).map_err(|e| format!("{}: {e}", charts.display()))?;
     let mut ran = BTreeMap::new();
@@ -118,6 +220,13 @@ const SECTIONS: &[(&str, &str, &str)] = &[
 fn header(page: &mut String, run: &Value) {
     let s = |k: &str| run[k].as_str().unwrap_or("").to_string();
     let minutes = run["seconds"].as_f64().unwrap_or(0.0) / 60.0;
+    let rounds = run["rounds"].as_u64().unwrap_or(1);
+    let plural = if rounds == 1 { "" } else { "s" };
+    let over = if rounds == 1 {
+        ""
+    } else {
+        ", median over the rounds"
+    };
     let _ = write!(
         page,
         "# Benchmarks\n\n\
@@ -127,15 +236,18 @@ fn header(page: &mut String, run: &Value) {
          ```sh\n{}\n```\n\n\
          | | |\n|---|---|\n\
          | date | {} |\n| machine | {} |\n| commit | `{}` |\n| compiler | {} |\n\
-         | criterion | `{}`; time per operation = median time per iteration / operations per iteration |\n\
+         | criterion | `{}`, {rounds} round{plural}; time per operation = median time per iteration / operations per iteration{over} |\n\
          | wall time of the run | {minutes:.1} min, build included |\n\n\
          **How to read it.** This machine is a shared 2-core VM on which other builds run at the \
-         same time: absolute times drift by up to 2x within minutes, so compare **ratios within \
+         same time: absolute times drift by up to 2x within minutes, and its speed changes by up \
+         to 1.5x for seconds at a time even when nothing else runs, so compare **ratios within \
          this run** (weft / peer: below 1 means weft is faster), and mind the *other load* column \
          (CPU that other processes used while the group ran, in cores). Criterion runs a group's \
-         entries one after another, not interleaved: a ratio from a loaded group can be off by \
-         10-20 %. The instruction counts further down do not depend on load. How to run one \
-         bench on its own: [benches/README.md](benches/README.md).\n",
+         entries one after another, not interleaved, so one round can set an entry measured in \
+         a slow spell beside one measured in a fast spell. The run therefore repeats every group \
+         in rounds spread over the run; a ratio is the **median of the per-round ratios**, with \
+         their range in brackets. The instruction counts further down do not depend on load. How \
+         to run one bench on its own: [benches/README.md](benches/README.md).\n",
         s("command"),
         s("date"),
         s("machine"),
@@ -145,35 +257,36 @@ fn header(page: &mut String, run: &Value) {
     );
 }
 
-/// Median ns per operation of `name` in `entries`.
-fn per_op(entries: &[Entry], name: &str, g: &Group) -> Option<f64> {
-    entries
-        .iter()
-        .find(|e| e.name == name)
-        .map(|e| e.ns / g.ops)
-}
-
 /// weft's time per operation beside tokio's and the best peer's.
 struct Comparison {
     weft: f64,
     tokio: Option<f64>,
-    /// The fastest entry that is not weft: its name and time.
+    /// weft / tokio over the rounds.
+    vs_tokio: Option<Ratio>,
+    /// The fastest entry that is not weft (by its median over rounds): its name and time.
     best: Option<(String, f64)>,
+    /// weft / the best peer over the rounds.
+    vs_best: Option<Ratio>,
 }
 
 fn compare(g: &Group, entries: &[Entry]) -> Option<Comparison> {
-    let weft = per_op(entries, "weft", g)?;
-    let tokio = per_op(entries, g.tokio, g);
-    let best = entries
+    let weft_entry = entries.iter().find(|e| e.name == "weft")?;
+    let tokio_entry = entries.iter().find(|e| e.name == g.tokio);
+    let best_entry = entries
         .iter()
         .filter(|e| !e.name.starts_with("weft"))
-        .min_by(|a, b| a.ns.total_cmp(&b.ns))
-        .map(|e| (e.name.clone(), e.ns / g.ops));
-    Some(Comparison { weft, tokio, best })
+        .min_by(|a, b| a.ns.total_cmp(&b.ns));
+    Some(Comparison {
+        weft: weft_entry.ns / g.ops,
+        tokio: tokio_entry.map(|e| e.ns / g.ops),
+        vs_tokio: tokio_entry.and_then(|t| Ratio::of(weft_entry, t)),
+        best: best_entry.map(|e| (e.name.clone(), e.ns / g.ops)),
+        vs_best: best_entry.and_then(|b| Ratio::of(weft_entry, b)),
+    })
 }
 
-fn ratio(a: f64, b: Option<f64>) -> String {
-    b.map_or("-".into(), |b| format!("**{:.2}**", a / b))
+fn ratio(r: Option<Ratio>) -> String {
+    r.map_or("-".into(), |r| r.show(true))
 }
 
 fn summary(
@@ -190,7 +303,13 @@ fn summary(
     for g in GROUPS.iter().filter(|g| ran.contains_key(g.id)) {
         let load = ran[g.id]["other_load"].as_f64().unwrap_or(0.0);
         match results.get(g.id).and_then(|e| compare(g, e)) {
-            Some(Comparison { weft, tokio, best }) => {
+            Some(Comparison {
+                weft,
+                tokio,
+                vs_tokio,
+                best,
+                vs_best,
+            }) => {
                 let (best_name, best_ns) = best.map_or(("-".into(), None), |(n, v)| (n, Some(v)));
                 let _ = writeln!(
                     page,
@@ -199,10 +318,10 @@ fn summary(
                     g.unit,
                     svg::format_ns(weft),
                     tokio.map_or("-".into(), svg::format_ns),
-                    ratio(weft, tokio),
+                    ratio(vs_tokio),
                     best_name,
                     best_ns.map_or(String::new(), |v| format!("({})", svg::format_ns(v))),
-                    ratio(weft, best_ns),
+                    ratio(vs_best),
                 );
             }
             None => {
@@ -262,10 +381,14 @@ fn group_section(
         "![{}](benches/charts/{file})\n\n| runtime | time per {} | weft / this |\n|---|---|---|\n",
         g.id, g.unit
     );
-    let weft = per_op(entries, "weft", g);
+    let weft = entries.iter().find(|e| e.name == "weft");
     for e in &sorted {
         let v = e.ns / g.ops;
-        let r = weft.map_or("-".into(), |w| format!("{:.2}", w / v));
+        let r = match weft {
+            _ if e.name == "weft" => "1.00".into(),
+            Some(w) => Ratio::of(w, e).map_or("-".into(), |r| r.show(false)),
+            None => "-".into(),
+        };
         let _ = writeln!(page, "| {} | {} | {r} |", e.name, svg::format_ns(v));
     }
     Ok(())
@@ -470,7 +593,14 @@ fn read_entry(new: &Path, since: u64) -> Option<(String, Entry)> {
         .or_else(|| bench["value_str"].as_str())?
         .to_string();
     let ns = est["median"]["point_estimate"].as_f64()?;
-    Some((group, Entry { name, ns }))
+    Some((
+        group,
+        Entry {
+            name,
+            ns,
+            rounds: vec![Some(ns)],
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -481,7 +611,52 @@ mod tests {
         Entry {
             name: name.into(),
             ns,
+            rounds: vec![Some(ns)],
         }
+    }
+
+    fn round(entries: &[(&str, f64)]) -> BTreeMap<String, Vec<Entry>> {
+        let e = entries.iter().map(|(n, v)| entry(n, *v)).collect();
+        [("channel/oneshot".to_string(), e)].into()
+    }
+
+    #[test]
+    fn rounds_merge_into_medians_and_ratios_are_medians_of_per_round_ratios() {
+        // weft was measured in a slow spell in round 2: its own median is 110, but the
+        // ratio to tokio is the median of 0.25, 0.5 and 0.3.
+        let merged = merge_rounds(&[
+            round(&[("weft", 100.0), ("tokio/tokio-rt", 400.0)]),
+            round(&[("weft", 150.0), ("tokio/tokio-rt", 300.0)]),
+            round(&[("weft", 110.0), ("tokio/tokio-rt", 366.0 + 2.0 / 3.0)]),
+        ]);
+        let entries = &merged["channel/oneshot"];
+        let weft = entries.iter().find(|e| e.name == "weft").unwrap();
+        assert_eq!(weft.ns, 110.0);
+        assert_eq!(weft.rounds, vec![Some(100.0), Some(150.0), Some(110.0)]);
+        let tokio = entries.iter().find(|e| e.name == "tokio/tokio-rt").unwrap();
+        let r = Ratio::of(weft, tokio).unwrap();
+        assert!((r.median - 0.3).abs() < 1e-9, "{r:?}");
+        assert_eq!((r.min, r.max, r.n), (0.25, 0.5, 3));
+        assert_eq!(r.show(true), "**0.30** (0.25-0.50)");
+    }
+
+    #[test]
+    fn a_round_without_an_entry_is_left_out_of_its_median_and_ratios() {
+        let merged = merge_rounds(&[
+            round(&[("weft", 100.0), ("tokio/tokio-rt", 400.0)]),
+            round(&[("tokio/tokio-rt", 300.0)]),
+        ]);
+        let entries = &merged["channel/oneshot"];
+        let weft = entries.iter().find(|e| e.name == "weft").unwrap();
+        assert_eq!(
+            (weft.ns, weft.rounds.clone()),
+            (100.0, vec![Some(100.0), None])
+        );
+        let tokio = entries.iter().find(|e| e.name == "tokio/tokio-rt").unwrap();
+        assert_eq!(tokio.ns, 350.0);
+        let r = Ratio::of(weft, tokio).unwrap();
+        assert_eq!((r.median, r.n), (0.25, 1));
+        assert_eq!(r.show(false), "0.25");
     }
 
     #[test]
@@ -496,7 +671,9 @@ mod tests {
         let c = compare(g, &entries).unwrap();
         assert_eq!(c.weft, 100.0); // 10,000 rounds per iteration
         assert_eq!(c.tokio, Some(400.0));
+        assert_eq!(c.vs_tokio.map(|r| r.median), Some(0.25));
         assert_eq!(c.best, Some(("tokio/weft-rt".to_string(), 200.0)));
+        assert_eq!(c.vs_best.map(|r| r.median), Some(0.5));
     }
 
     #[test]
