@@ -197,8 +197,7 @@ impl Notify {
 
     #[cold]
     fn notify_slow(&self, end: End) {
-        let mut wakers = WakeList::new();
-        {
+        let served = {
             let mut waiters = self.waiters.lock();
             let state = self.state.load(SeqCst);
             if state & STATE_MASK != WAITING {
@@ -206,9 +205,12 @@ impl Notify {
                 drop(waiters);
                 return self.notify(end);
             }
-            wakers.push_opt(self.serve_one_locked(&mut waiters, state, end));
+            self.serve_one_locked(&mut waiters, state, end)
+        };
+        // Woken with the lock released.
+        if let Some(waker) = served {
+            waker.wake();
         }
-        wakers.wake_all();
     }
 
     /// With the lock held and `state` == WAITING | gen: serves the front (or back) waiter.
@@ -429,7 +431,10 @@ impl Drop for Notified<'_> {
             return;
         };
         let notify = self.notify;
-        let mut wakers = WakeList::new();
+        // At most one waiter is passed a notification on: its waker, woken after the lock is
+        // released. (Not a `WakeList`: this runs each time a `select!` drops a pending
+        // `notified()`, and the list's 32-slot set-up and teardown cost more than the rest.)
+        let mut pass_on = None;
         {
             let mut waiters = notify.waiters.lock();
             let waiter = waiters.remove(key).expect("waiter entry vanished");
@@ -445,7 +450,7 @@ impl Drop for Notified<'_> {
                     // We consumed a notify_one (or notify_last) we will never act on: pass
                     // it on, from the same end of the queue.
                     if state & STATE_MASK == WAITING {
-                        wakers.push_opt(notify.serve_one_locked(&mut waiters, state, end));
+                        pass_on = notify.serve_one_locked(&mut waiters, state, end);
                     } else {
                         drop(waiters);
                         notify.notify(end);
@@ -454,7 +459,9 @@ impl Drop for Notified<'_> {
                 Some(Served::All) => {}
             }
         }
-        wakers.wake_all();
+        if let Some(waker) = pass_on {
+            waker.wake();
+        }
     }
 }
 

@@ -45,7 +45,12 @@ fn anchor() -> std::time::Instant {
 /// `d` in nanoseconds, saturating at `i64::MAX`.
 #[inline]
 fn nanos(d: Duration) -> i64 {
-    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+    // In u64 arithmetic rather than `as_nanos`' u128: the same value, saturated.
+    let ns = d
+        .as_secs()
+        .checked_mul(1_000_000_000)
+        .and_then(|s| s.checked_add(u64::from(d.subsec_nanos())));
+    ns.and_then(|ns| i64::try_from(ns).ok()).unwrap_or(i64::MAX)
 }
 
 impl Instant {
@@ -67,7 +72,11 @@ impl Instant {
         // The anchor first: on the process's first reading it is set now, so this reading is
         // never before it (the clock's times stay non-negative, as `weft_core::time` counts).
         let anchor = anchor();
-        Instant::from_std(std::time::Instant::now().max(anchor))
+        // One subtraction (saturating: never before the anchor) instead of `from_std`'s
+        // second anchor load and signed conversion; this runs on every `Instant::now()`.
+        Instant {
+            ns: nanos(std::time::Instant::now().saturating_duration_since(anchor)),
+        }
     }
 
     /// Converts a `std::time::Instant`.
