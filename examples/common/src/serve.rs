@@ -112,6 +112,18 @@ pub enum Mode {
 /// per piece, so a slow reader must keep taking at least this much per deadline.
 pub const WRITE_CHUNK: usize = 64 * 1024;
 
+/// Where a [`Server`] takes its connections from.
+pub trait Accept {
+    /// The next connection; an error stops the server.
+    fn accept(&mut self) -> impl Future<Output = io::Result<(TcpStream, SocketAddr)>>;
+}
+
+impl Accept for &TcpListener {
+    async fn accept(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
+        TcpListener::accept(self).await
+    }
+}
+
 /// Accepts connections and runs each as a task, at most `max_connections` at once.
 ///
 /// At the cap, accept pauses (new clients wait in the kernel's listen queue) and [`Mode::Full`]
@@ -143,14 +155,29 @@ impl Server {
     ///
     /// The error that stopped the accept loop (weft's `accept` already waits out running out
     /// of descriptors, and skips connections reset before they were accepted).
-    pub async fn run<F, Fut>(&mut self, listener: &TcpListener, mut serve: F) -> io::Result<()>
+    pub async fn run<F, Fut>(&mut self, listener: &TcpListener, serve: F) -> io::Result<()>
     where
+        F: FnMut(TcpStream, watch::Receiver<Mode>) -> Fut,
+        Fut: Future<Output = io::Result<()>> + 'static,
+    {
+        self.run_from(listener, serve).await
+    }
+
+    /// [`run`](Server::run) with connections from any [`Accept`] source (a listener, or
+    /// the workers' balanced acceptor in [`crate::workers`]).
+    ///
+    /// # Errors
+    ///
+    /// The error that stopped the accept loop.
+    pub async fn run_from<A, F, Fut>(&mut self, mut source: A, mut serve: F) -> io::Result<()>
+    where
+        A: Accept,
         F: FnMut(TcpStream, watch::Receiver<Mode>) -> Fut,
         Fut: Future<Output = io::Result<()>> + 'static,
     {
         loop {
             let permit = self.admit().await;
-            let (stream, peer) = listener.accept().await?;
+            let (stream, peer) = source.accept().await?;
             let connection = serve(stream, self.mode.subscribe());
             self.connections.spawn(async move {
                 let _permit = permit; // the slot frees when the connection ends
