@@ -89,6 +89,9 @@ for round in $(seq "$ROUNDS"); do
     run_one "$round" 1core tokio "$conns" 0 1 1 $((PORT++)) "$TOKIO"
   done
   run_one "$round" 2core weft 256 0,1 0,1 2 $((PORT++)) "$WEFT" --workers 2
+  if [ -n "${WEFT_BEFORE:-}" ]; then
+    run_one "$round" 2core before 256 0,1 0,1 2 $((PORT++)) "$WEFT_BEFORE" --workers 2
+  fi
   run_one "$round" 2core tokio 256 0,1 0,1 2 $((PORT++)) "$TOKIO" --workers 2
 done
 echo
