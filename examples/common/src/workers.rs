@@ -30,7 +30,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use weft::net::{TcpListener, TcpStream};
@@ -101,16 +101,16 @@ where
 {
     let port = Arc::new(AtomicU16::new(plan.port));
     let bound = Arc::new(Event::new());
-    let workers = match plan.workers {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
-    let balance = Arc::new(Balance::new(workers));
+    // Sized by the first worker to start, from the count the builder settled on.
+    let shared: Arc<OnceLock<Arc<Balance>>> = Arc::default();
     let outputs = weft::Builder::new()
-        .workers(workers)
+        .workers(plan.workers)
         .shutdown_timeout(plan.drain_timeout + Duration::from_secs(1))
         .run(move |worker| {
-            let (port, bound, balance) = (port.clone(), bound.clone(), balance.clone());
+            let (port, bound) = (port.clone(), bound.clone());
+            let balance = shared
+                .get_or_init(|| Arc::new(Balance::new(worker.count())))
+                .clone();
             let serve = make(&worker);
             async move {
                 let served = serve_worker(&worker, plan, &port, &bound, &balance, serve).await;
@@ -262,34 +262,30 @@ impl Balance {
             .map(|n| n.load(Ordering::Relaxed))
             .collect();
         let to = Balance::choose(&serving, me);
-        if to != me && to < self.queues.len() {
-            match stream.into_std() {
-                Ok(std) => {
-                    self.serving[to].fetch_add(1, Ordering::Relaxed);
-                    match self.queues[to].try_send(std) {
-                        Ok(()) => return None,
-                        Err(full) => {
-                            self.uncount(to);
-                            // Back under this worker's reactor; if that fails the
-                            // connection is dropped (closed), as a failed accept would be.
-                            let std = full.into_inner();
-                            match TcpStream::from_std(std) {
-                                Ok(stream) => return self.count(me, stream),
-                                Err(e) => {
-                                    log::warn!("could not keep a connection: {e}");
-                                    return None;
-                                }
-                            }
-                        }
-                    }
-                }
-                Err(e) => {
-                    log::warn!("could not hand a connection over: {e}");
-                    return None;
-                }
+        if to == me {
+            return self.count(me, stream);
+        }
+        let std = match stream.into_std() {
+            Ok(std) => std,
+            Err(e) => {
+                log::warn!("could not hand a connection over: {e}");
+                return None;
+            }
+        };
+        self.serving[to].fetch_add(1, Ordering::Relaxed);
+        let Err(full) = self.queues[to].try_send(std) else {
+            return None;
+        };
+        self.uncount(to);
+        // Back under this worker's reactor; if that fails the connection is dropped (closed),
+        // as a failed accept would be.
+        match TcpStream::from_std(full.into_inner()) {
+            Ok(stream) => self.count(me, stream),
+            Err(e) => {
+                log::warn!("could not keep a connection: {e}");
+                None
             }
         }
-        self.count(me, stream)
     }
 
     fn count(&self, me: usize, stream: TcpStream) -> Option<TcpStream> {
