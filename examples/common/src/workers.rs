@@ -34,6 +34,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use weft::net::{TcpListener, TcpStream};
+use weft::signal::unix::{signal, SignalKind};
 use weft::sync::{mpsc, watch, Event};
 use weft::workers::Worker;
 
@@ -139,10 +140,14 @@ where
 {
     let listener = listen(worker, port, bound).await?;
     if worker.id() == 0 {
+        // The Ctrl-C listener is in place before the "listening" line: a SIGINT that follows
+        // the line (a script's, a test's) stops the server gracefully, never by the signal's
+        // default action, and the server holds every descriptor it keeps from here on.
+        let mut interrupt = signal(SignalKind::interrupt())?;
         log::info!("listening on {}{}", plan.scheme, listener.local_addr()?);
         let all = worker.handle().clone();
         weft::spawn(async move {
-            if weft::signal::ctrl_c().await.is_ok() {
+            if interrupt.recv().await.is_some() {
                 log::info!("Ctrl-C: stopping every worker");
                 all.shutdown();
             }
