@@ -8,7 +8,9 @@
 #          wrk; the server's CPU time per request compares the servers.
 #   2core  c=256: http_hello --workers 2 vs tokio multi_thread with 2 workers. Nothing is
 #          pinned: the server's two threads and wrk (-t2) SHARE the machine's two cores, so
-#          every figure here includes the contention with the client.
+#          every figure here includes the contention with the client. A third row,
+#          tokio-tpc, is thread-per-core on tokio (2 current_thread runtimes, each with its own
+#          SO_REUSEPORT listener): the model weft's workers follow, built from tokio's parts.
 # Server CPU per request: utime + stime of the whole process (all threads) from
 # /proc/PID/stat before and after the run, divided by the requests wrk completed.
 #
@@ -17,6 +19,7 @@
 # over rounds of the per-round ratio weft / tokio.
 #
 # Usage: benches/wrk.sh [duration, default 10s]   (ROUNDS=3 by default)
+# CASES="1core 2core" (the default) picks the cases to run, e.g. CASES=2core ROUNDS=20.
 # WEFT_BEFORE=path/to/another/http_hello adds a "before" row (e.g. a build from an older
 # commit) in the same rounds, for before/after comparisons.
 # With BENCH_REPORT_DIR set (as `cargo xtask bench` does), also writes the table as markdown
@@ -66,7 +69,7 @@ run_one() { # round case name conns server-cpus wrk-cpus wrk-threads port binary
   local errs; errs=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
   local us_per_req; us_per_req=$(awk -v t=$((after - before)) -v hz="$TCK" -v n="$reqs" \
     'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
-  printf 'r%s %-6s %-7s c=%-4s %10s req/s  p50 %7.0f us  p99 %7.0f us  CPU %6s us/req %s\n' \
+  printf 'r%s %-6s %-9s c=%-4s %10s req/s  p50 %7.0f us  p99 %7.0f us  CPU %6s us/req %s\n' \
     "$round" "$case" "$name" "$conns" "$rps" "$p50" "$p99" "$us_per_req" "$errs"
   echo "$round $case $name $conns $rps $us_per_req $p50 $p99" >>"$RESULTS"
 }
@@ -80,19 +83,23 @@ RESULTS=$(mktemp)
 EPHEMERAL_LOW=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 SPAN=$((EPHEMERAL_LOW > 12000 ? EPHEMERAL_LOW - 11000 : 1000))
 PORT=$((10000 + RANDOM % SPAN))
+CASES=${CASES:-1core 2core}
 for round in $(seq "$ROUNDS"); do
   for conns in 50 256; do
+    [[ " $CASES " == *" 1core "* ]] || break
     run_one "$round" 1core weft "$conns" 0 1 1 $((PORT++)) "$WEFT" --workers 1
     if [ -n "${WEFT_BEFORE:-}" ]; then
       run_one "$round" 1core before "$conns" 0 1 1 $((PORT++)) "$WEFT_BEFORE"
     fi
     run_one "$round" 1core tokio "$conns" 0 1 1 $((PORT++)) "$TOKIO"
   done
+  [[ " $CASES " == *" 2core "* ]] || continue
   run_one "$round" 2core weft 256 0,1 0,1 2 $((PORT++)) "$WEFT" --workers 2
   if [ -n "${WEFT_BEFORE:-}" ]; then
     run_one "$round" 2core before 256 0,1 0,1 2 $((PORT++)) "$WEFT_BEFORE" --workers 2
   fi
   run_one "$round" 2core tokio 256 0,1 0,1 2 $((PORT++)) "$TOKIO" --workers 2
+  run_one "$round" 2core tokio-tpc 256 0,1 0,1 2 $((PORT++)) "$TOKIO" --per-core 2
 done
 echo
 SUMMARY=$(python3 - "$RESULTS" <<'EOF'
@@ -102,7 +109,7 @@ runs = {}
 for rnd, case, name, conns, rps, cpu, p50, p99 in rows:
     runs[(rnd, case, conns, name)] = (float(rps), float(cpu), float(p50), float(p99))
 cases = sorted({(case, conns) for _, case, _, conns, *_ in rows}, key=lambda c: (c[0], int(c[1])))
-names = sorted({r[2] for r in rows if r[2] != "tokio"}, key=lambda n: n != "weft")
+names = sorted({r[2] for r in rows if r[2] != "tokio"}, key=lambda n: (n != "weft", n != "before", n))
 print("| case | server | req/s | p50 us | p99 us | CPU us/req | / tokio: req/s | p99 | CPU/req |")
 print("|---|---|---|---|---|---|---|---|---|")
 for case, conns in cases:
@@ -133,6 +140,9 @@ if [ -n "${BENCH_REPORT_DIR:-}" ]; then
     echo "pinned to core 0, \`wrk -t1\` to core 1 (wrk fills its core: req/s mostly measures wrk; the"
     echo "server's CPU per request compares the servers). 2core: \`--workers 2\` vs tokio multi_thread"
     echo "with 2 workers, \`wrk -t2\`, nothing pinned: **wrk shares the two cores with the server**."
+    echo "tokio-tpc is thread-per-core on tokio (\`--per-core 2\`: two current_thread runtimes, each"
+    echo "with its own \`SO_REUSEPORT\` listener), the model weft's workers follow; its ratios are to"
+    echo "tokio multi_thread too."
     echo "Server CPU per request: utime + stime (all threads) from /proc/PID/stat over the run."
     echo
     echo "$SUMMARY"

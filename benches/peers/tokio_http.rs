@@ -3,8 +3,10 @@
 //! `examples/http_hello/app.rs`) and the same connection loop, with the same deadlines, the
 //! same mode channel and the same connection cap, written with tokio's types.
 //!
-//! `cargo run --release --example tokio_http -- 8081` (current_thread), or
-//! `-- 8081 --workers 2` (the multi_thread runtime with 2 worker threads, one listener).
+//! `cargo run --release --example tokio_http -- 8081` (current_thread),
+//! `-- 8081 --workers 2` (the multi_thread runtime with 2 worker threads, one listener), or
+//! `-- 8081 --per-core 2` (thread-per-core on tokio: 2 threads, each with a current_thread
+//! runtime and its own `SO_REUSEPORT` listener, as `http_hello --workers 2` is built).
 
 #[path = "../../examples/http_hello/app.rs"]
 mod app;
@@ -101,18 +103,79 @@ async fn serve(mut stream: TcpStream, mut mode: watch::Receiver<Mode>) -> std::i
     }
 }
 
+/// Accepts on `listener` and serves each connection in a task, at most `max` at a time.
+async fn accept_loop(listener: TcpListener, max: usize) -> std::io::Result<()> {
+    let permits = Arc::new(Semaphore::new(max));
+    let (mode, _) = watch::channel(Mode::Serving);
+    loop {
+        let permit = match permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                mode.send_replace(Mode::Full);
+                let permit = permits.clone().acquire_owned().await;
+                mode.send_replace(Mode::Serving);
+                permit.expect("never closed")
+            }
+        };
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        let mode = mode.subscribe();
+        tokio::spawn(async move {
+            let _permit = permit;
+            if let Err(e) = serve(stream, mode).await {
+                eprintln!("tokio_http: connection error: {e}");
+            }
+        });
+    }
+}
+
+/// A listener on `port` that shares the port with the other threads' (`SO_REUSEPORT`): the
+/// kernel spreads connections between them.
+fn reuseport_listener(port: u16) -> std::io::Result<TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.set_reuseport(true)?;
+    socket.bind(([127, 0, 0, 1], port).into())?;
+    socket.listen(1024)
+}
+
+/// Thread-per-core on tokio: `n` threads, each with its own current_thread runtime and its
+/// own listener on the shared port, serving what it accepts and sharing nothing.
+fn per_core(port: u16, n: usize) -> std::io::Result<()> {
+    let threads: Vec<_> = (0..n)
+        .map(|_| {
+            std::thread::spawn(move || -> std::io::Result<()> {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                rt.block_on(async move {
+                    let listener = reuseport_listener(port)?;
+                    accept_loop(listener, MAX_CONNECTIONS / n).await
+                })
+            })
+        })
+        .collect();
+    eprintln!("tokio_http: {n} threads listening on http://127.0.0.1:{port}");
+    for t in threads {
+        t.join().expect("a server thread panicked")?;
+    }
+    Ok(())
+}
+
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let port: u16 = args
         .first()
         .map(|p| p.parse().expect("the port must be a number"))
         .unwrap_or(8081);
+    let count = |flag: &str| -> usize {
+        args.get(2)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{flag} takes a number"))
+    };
     let workers: Option<usize> = match args.get(1).map(String::as_str) {
-        Some("--workers") => Some(
-            args.get(2)
-                .and_then(|n| n.parse().ok())
-                .expect("--workers takes a number"),
-        ),
+        Some("--workers") => Some(count("--workers")),
+        Some("--per-core") => return per_core(port, count("--per-core").max(1)),
         Some(other) => panic!("unknown option {other}"),
         None => None,
     };
@@ -128,27 +191,6 @@ fn main() -> std::io::Result<()> {
     rt.block_on(async move {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         eprintln!("tokio_http: listening on http://{}", listener.local_addr()?);
-        let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-        let (mode, _) = watch::channel(Mode::Serving);
-        loop {
-            let permit = match permits.clone().try_acquire_owned() {
-                Ok(permit) => permit,
-                Err(_) => {
-                    mode.send_replace(Mode::Full);
-                    let permit = permits.clone().acquire_owned().await;
-                    mode.send_replace(Mode::Serving);
-                    permit.expect("never closed")
-                }
-            };
-            let (stream, _) = listener.accept().await?;
-            stream.set_nodelay(true)?;
-            let mode = mode.subscribe();
-            tokio::spawn(async move {
-                let _permit = permit;
-                if let Err(e) = serve(stream, mode).await {
-                    eprintln!("tokio_http: connection error: {e}");
-                }
-            });
-        }
+        accept_loop(listener, MAX_CONNECTIONS).await
     })
 }
