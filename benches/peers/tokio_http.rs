@@ -140,21 +140,37 @@ fn reuseport_listener(port: u16) -> std::io::Result<TcpListener> {
 }
 
 /// Thread-per-core on tokio: `n` threads, each with its own current_thread runtime and its
-/// own listener on the shared port, serving what it accepts and sharing nothing.
+/// own listener on the shared port, serving what it accepts and sharing nothing. The
+/// "listening" line comes once every thread has bound its listener.
 fn per_core(port: u16, n: usize) -> std::io::Result<()> {
+    let (bound, listening) = std::sync::mpsc::channel();
     let threads: Vec<_> = (0..n)
         .map(|_| {
+            let bound = bound.clone();
             std::thread::spawn(move || -> std::io::Result<()> {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()?;
                 rt.block_on(async move {
-                    let listener = reuseport_listener(port)?;
-                    accept_loop(listener, MAX_CONNECTIONS / n).await
+                    let listener = reuseport_listener(port);
+                    let _ = bound.send(listener.as_ref().map(|_| ()).map_err(|e| e.kind()));
+                    accept_loop(listener?, MAX_CONNECTIONS / n).await
                 })
             })
         })
         .collect();
+    drop(bound);
+    for _ in 0..n {
+        match listening.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(kind)) => return Err(std::io::Error::new(kind, "a thread could not listen")),
+            Err(_) => {
+                return Err(std::io::Error::other(
+                    "a server thread ended before listening",
+                ))
+            }
+        }
+    }
     eprintln!("tokio_http: {n} threads listening on http://127.0.0.1:{port}");
     for t in threads {
         t.join().expect("a server thread panicked")?;
