@@ -31,7 +31,9 @@ use examples_common::resp::{parse_frame, Frame};
 async fn start() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    weft::spawn(server::run(listener, Rc::new(server::Config::default())));
+    let config = Rc::new(server::Config::default());
+    let never = std::future::pending();
+    weft::spawn(server::run_until(listener, config, never, Duration::ZERO));
     addr
 }
 

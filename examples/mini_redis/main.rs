@@ -19,7 +19,8 @@
 //! `--workers N` (N > 1) shards the key space over N thread-per-core workers, shared-nothing:
 //! each owns the keys that hash to it and accepts on its own listener on the port
 //! (`SO_REUSEPORT`); a command on another worker's key is sent there over its remote queue
-//! (`shard.rs`). Ctrl-C then stops every worker gracefully.
+//! (`shard.rs`). With one worker or several, Ctrl-C stops the server gracefully: it stops
+//! accepting and gives open connections `--drain-timeout` to finish.
 
 mod command;
 mod db;
@@ -33,6 +34,7 @@ use std::rc::Rc;
 use examples_common::cli::Args;
 use examples_common::workers::{serve_workers, Plan};
 use weft::net::TcpListener;
+use weft::signal::unix::{signal, SignalKind};
 
 fn main() -> std::io::Result<()> {
     let mut args = Args::from_env("mini_redis", "a small Redis-compatible server on 127.0.0.1");
@@ -44,9 +46,17 @@ fn main() -> std::io::Result<()> {
     if plan.workers == 1 {
         return weft::run(async move {
             let config = Rc::new(config);
+            // Listening for Ctrl-C before the "listening" line, as `serve_workers` does.
+            let mut interrupt = signal(SignalKind::interrupt())?;
             let listener = TcpListener::bind(("127.0.0.1", config.server.port)).await?;
             log::info!("listening on {}", listener.local_addr()?);
-            server::run(listener, config).await
+            let stop = async move {
+                match interrupt.recv().await {
+                    Some(()) => log::info!("Ctrl-C: stopping"),
+                    None => std::future::pending().await,
+                }
+            };
+            server::run_until(listener, config, stop, plan.drain_timeout).await
         });
     }
     serve_workers(plan, move |worker| {

@@ -18,6 +18,7 @@
 //! | opens connections without end                | accept pauses at `--max-connections`    |
 
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 use std::io;
 use std::rc::Rc;
 
@@ -130,24 +131,34 @@ impl Shared {
     }
 }
 
-/// Serves Redis clients on `listener` until accepting fails.
+/// Serves Redis clients on `listener` until `stop` completes (or accepting fails); then stops
+/// accepting and gives the open connections up to `drain` to finish, as `--workers N` does.
 ///
 /// # Errors
 ///
 /// The error that stopped the accept loop.
-pub async fn run(listener: TcpListener, config: Rc<Config>) -> io::Result<()> {
+pub async fn run_until(
+    listener: TcpListener,
+    config: Rc<Config>,
+    stop: impl Future<Output = ()>,
+    drain: Duration,
+) -> io::Result<()> {
     let shared = Rc::new(Shared::new(&config));
     let purge = weft::spawn(purge_loop(shared.clone()));
     // Stop the purge task however this future ends, returned or dropped.
     let _purge = CancelOnDrop(purge);
     let mut server = Server::new(config.server.max_connections);
-    server
-        .run(&listener, |stream, _mode| {
+    weft::select! {
+        served = server.run(&listener, |stream, _mode| {
             let id = shared.next_id.get();
             shared.next_id.set(id + 1);
             serve(stream, Session::new(shared.clone(), id), config.clone())
-        })
-        .await
+        }) => served?,
+        () = stop => {}
+    }
+    drop(listener); // stop accepting
+    server.drain(drain).await;
+    Ok(())
 }
 
 /// This worker's shard (`--workers N`): its own key space, purged by its own task, which

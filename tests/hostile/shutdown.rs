@@ -158,3 +158,19 @@ fn mini_redis_on_two_workers_is_one_key_space() {
     interrupt(&server);
     assert_eq!(server.wait_exit(), Some(0));
 }
+
+/// `mini_redis` on its default single worker: Ctrl-C stops it gracefully too (it used to
+/// take the signal's default action there): an idle client is closed within the drain
+/// timeout, the process exits 0, and nothing listens any more.
+#[test]
+fn mini_redis_on_one_worker_stops_on_ctrl_c() {
+    let _one = serial();
+    let mut server = Server::start("mini_redis", &["--drain-timeout", "1"]);
+    let mut idle = connect(server.addr);
+    idle.write_all(b"SET k v\r\n").unwrap();
+    assert_eq!(redis_reply(&mut idle), "+OK");
+    interrupt(&server);
+    assert_eq!(read_to_close(&mut idle), "", "the idle client is closed");
+    assert_eq!(server.wait_exit(), Some(0));
+    assert!(TcpStream::connect(server.addr).is_err(), "still accepting");
+}
