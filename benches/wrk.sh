@@ -84,22 +84,31 @@ EPHEMERAL_LOW=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/n
 SPAN=$((EPHEMERAL_LOW > 12000 ? EPHEMERAL_LOW - 11000 : 1000))
 PORT=$((10000 + RANDOM % SPAN))
 CASES=${CASES:-1core 2core}
+for c in $CASES; do
+  case $c in
+    1core | 2core) ;;
+    *) echo "wrk.sh: unknown case '$c' in CASES (1core, 2core)" >&2; exit 2 ;;
+  esac
+done
+wants() { [[ " $CASES " == *" $1 "* ]]; }
 for round in $(seq "$ROUNDS"); do
-  for conns in 50 256; do
-    [[ " $CASES " == *" 1core "* ]] || break
-    run_one "$round" 1core weft "$conns" 0 1 1 $((PORT++)) "$WEFT" --workers 1
-    if [ -n "${WEFT_BEFORE:-}" ]; then
-      run_one "$round" 1core before "$conns" 0 1 1 $((PORT++)) "$WEFT_BEFORE"
-    fi
-    run_one "$round" 1core tokio "$conns" 0 1 1 $((PORT++)) "$TOKIO"
-  done
-  [[ " $CASES " == *" 2core "* ]] || continue
-  run_one "$round" 2core weft 256 0,1 0,1 2 $((PORT++)) "$WEFT" --workers 2
-  if [ -n "${WEFT_BEFORE:-}" ]; then
-    run_one "$round" 2core before 256 0,1 0,1 2 $((PORT++)) "$WEFT_BEFORE" --workers 2
+  if wants 1core; then
+    for conns in 50 256; do
+      run_one "$round" 1core weft "$conns" 0 1 1 $((PORT++)) "$WEFT" --workers 1
+      if [ -n "${WEFT_BEFORE:-}" ]; then
+        run_one "$round" 1core before "$conns" 0 1 1 $((PORT++)) "$WEFT_BEFORE"
+      fi
+      run_one "$round" 1core tokio "$conns" 0 1 1 $((PORT++)) "$TOKIO"
+    done
   fi
-  run_one "$round" 2core tokio 256 0,1 0,1 2 $((PORT++)) "$TOKIO" --workers 2
-  run_one "$round" 2core tokio-tpc 256 0,1 0,1 2 $((PORT++)) "$TOKIO" --per-core 2
+  if wants 2core; then
+    run_one "$round" 2core weft 256 0,1 0,1 2 $((PORT++)) "$WEFT" --workers 2
+    if [ -n "${WEFT_BEFORE:-}" ]; then
+      run_one "$round" 2core before 256 0,1 0,1 2 $((PORT++)) "$WEFT_BEFORE" --workers 2
+    fi
+    run_one "$round" 2core tokio 256 0,1 0,1 2 $((PORT++)) "$TOKIO" --workers 2
+    run_one "$round" 2core tokio-tpc 256 0,1 0,1 2 $((PORT++)) "$TOKIO" --per-core 2
+  fi
 done
 echo
 SUMMARY=$(python3 - "$RESULTS" <<'EOF'
