@@ -11,6 +11,11 @@
 #          every figure here includes the contention with the client. A third row,
 #          tokio-tpc, is thread-per-core on tokio (2 current_thread runtimes, each with its own
 #          SO_REUSEPORT listener): the model weft's workers follow, built from tokio's parts.
+#   2core-nice  the 2core case with wrk at nice 10 (not in the default CASES): the server's
+#          threads then get a core before the client does, which is what a server gets when
+#          its clients run on other machines. It isolates the cost of sharing the two cores
+#          with the client from the cost of serving (see benches/README.md, the two-worker
+#          tail).
 # Server CPU per request: utime + stime of the whole process (all threads) from
 # /proc/PID/stat before and after the run, divided by the requests wrk completed.
 #
@@ -19,7 +24,8 @@
 # over rounds of the per-round ratio weft / tokio.
 #
 # Usage: benches/wrk.sh [duration, default 10s]   (ROUNDS=3 by default)
-# CASES="1core 2core" (the default) picks the cases to run, e.g. CASES=2core ROUNDS=20.
+# CASES="1core 2core" (the default) picks the cases to run, e.g. CASES=2core ROUNDS=20, or
+# CASES="2core 2core-nice" to see what sharing the cores with wrk costs each server.
 # WEFT_BEFORE=path/to/another/http_hello adds a "before" row (e.g. a build from an older
 # commit) in the same rounds, for before/after comparisons.
 # With BENCH_REPORT_DIR set (as `cargo xtask bench` does), also writes the table as markdown
@@ -58,7 +64,7 @@ run_one() { # round case name conns server-cpus wrk-cpus wrk-threads port binary
     return
   fi
   local before; before=$(cpu_ticks "$pid")
-  local out; out=$(timeout "$WRK_LIMIT" taskset -c "$wcpus" wrk -t"$wthreads" -c"$conns" \
+  local out; out=$(timeout "$WRK_LIMIT" nice -n "${WRK_NICE:-0}" taskset -c "$wcpus" wrk -t"$wthreads" -c"$conns" \
     -d"$DURATION" --latency "http://127.0.0.1:$port/")
   local after; after=$(cpu_ticks "$pid")
   kill "$pid"; wait "$pid" 2>/dev/null || true
@@ -86,8 +92,8 @@ PORT=$((10000 + RANDOM % SPAN))
 CASES=${CASES:-1core 2core}
 for c in $CASES; do
   case $c in
-    1core | 2core) ;;
-    *) echo "wrk.sh: unknown case '$c' in CASES (1core, 2core)" >&2; exit 2 ;;
+    1core | 2core | 2core-nice) ;;
+    *) echo "wrk.sh: unknown case '$c' in CASES (1core, 2core, 2core-nice)" >&2; exit 2 ;;
   esac
 done
 wants() { [[ " $CASES " == *" $1 "* ]]; }
@@ -108,6 +114,13 @@ for round in $(seq "$ROUNDS"); do
     fi
     run_one "$round" 2core tokio 256 0,1 0,1 2 $((PORT++)) "$TOKIO" --workers 2
     run_one "$round" 2core tokio-tpc 256 0,1 0,1 2 $((PORT++)) "$TOKIO" --per-core 2
+  fi
+  if wants 2core-nice; then
+    # WRK_NICE applies to the wrk of these calls only (a prefix assignment to a function).
+    WRK_NICE=10 run_one "$round" 2core-nice weft 256 0,1 0,1 2 $((PORT++)) "$WEFT" --workers 2
+    WRK_NICE=10 run_one "$round" 2core-nice tokio 256 0,1 0,1 2 $((PORT++)) "$TOKIO" --workers 2
+    WRK_NICE=10 run_one "$round" 2core-nice tokio-tpc 256 0,1 0,1 2 $((PORT++)) "$TOKIO" \
+      --per-core 2
   fi
 done
 echo
@@ -141,7 +154,7 @@ for case, conns in cases:
 EOF
 )
 echo "$SUMMARY"
-echo "(medians over $ROUNDS rounds; ratios are medians of per-round weft/tokio ratios; 2core: wrk shares both cores with the server)"
+echo "(medians over $ROUNDS rounds; ratios are medians of per-round weft/tokio ratios; 2core: wrk shares both cores with the server; 2core-nice: the same, wrk at nice 10)"
 if [ -n "${BENCH_REPORT_DIR:-}" ]; then
   {
     echo "\`benches/wrk.sh $DURATION\` (ROUNDS=$ROUNDS): \`examples/http_hello\` (weft) and the same handler on"
@@ -152,6 +165,10 @@ if [ -n "${BENCH_REPORT_DIR:-}" ]; then
     echo "tokio-tpc is thread-per-core on tokio (\`--per-core 2\`: two current_thread runtimes, each"
     echo "with its own \`SO_REUSEPORT\` listener), the model weft's workers follow; its ratios are to"
     echo "tokio multi_thread too."
+    if wants 2core-nice; then
+      echo "2core-nice is the 2core case with wrk at nice 10: the server's threads get a core"
+      echo "before the client does."
+    fi
     echo "Server CPU per request: utime + stime (all threads) from /proc/PID/stat over the run."
     echo
     echo "$SUMMARY"
