@@ -12,10 +12,11 @@
 #          tokio-tpc, is thread-per-core on tokio (2 current_thread runtimes, each with its own
 #          SO_REUSEPORT listener): the model weft's workers follow, built from tokio's parts.
 #   2core-nice  the 2core case with wrk at nice 10 (not in the default CASES): the server's
-#          threads then get a core before the client does, which is what a server gets when
-#          its clients run on other machines. It isolates the cost of sharing the two cores
-#          with the client from the cost of serving (see benches/README.md, the two-worker
-#          tail).
+#          threads then weigh ~9x the client's with the scheduler (1024 against 110), so a
+#          woken server thread waits less for a core that wrk holds: closer to what a server
+#          gets when its clients run on other machines. It separates the cost of sharing the
+#          two cores with the client from the cost of serving (benches/README.md, the
+#          two-worker tail).
 # Server CPU per request: utime + stime of the whole process (all threads) from
 # /proc/PID/stat before and after the run, divided by the requests wrk completed.
 #
@@ -166,8 +167,8 @@ if [ -n "${BENCH_REPORT_DIR:-}" ]; then
     echo "with its own \`SO_REUSEPORT\` listener), the model weft's workers follow; its ratios are to"
     echo "tokio multi_thread too."
     if wants 2core-nice; then
-      echo "2core-nice is the 2core case with wrk at nice 10: the server's threads get a core"
-      echo "before the client does."
+      echo "2core-nice is the 2core case with wrk at nice 10: the scheduler favours the server's"
+      echo "threads over the client's (~9:1), close to a client on other machines."
     fi
     echo "Server CPU per request: utime + stime (all threads) from /proc/PID/stat over the run."
     echo
