@@ -65,8 +65,8 @@ run_one() { # round case name conns server-cpus wrk-cpus wrk-threads port binary
     return
   fi
   local before; before=$(cpu_ticks "$pid")
-  local out; out=$(timeout "$WRK_LIMIT" nice -n "${WRK_NICE:-0}" taskset -c "$wcpus" wrk -t"$wthreads" -c"$conns" \
-    -d"$DURATION" --latency "http://127.0.0.1:$port/")
+  local out; out=$(timeout "$WRK_LIMIT" nice -n "${WRK_NICE:-0}" taskset -c "$wcpus" \
+    wrk -t"$wthreads" -c"$conns" -d"$DURATION" --latency "http://127.0.0.1:$port/")
   local after; after=$(cpu_ticks "$pid")
   kill "$pid"; wait "$pid" 2>/dev/null || true
   local reqs; reqs=$(echo "$out" | awk '/requests in/ {print $1}')
@@ -98,6 +98,15 @@ for c in $CASES; do
   esac
 done
 wants() { [[ " $CASES " == *" $1 "* ]]; }
+# The rows of a two-core case (2core, or 2core-nice with WRK_NICE=10 set by the caller).
+run_2core() { # round case
+  run_one "$1" "$2" weft 256 0,1 0,1 2 $((PORT++)) "$WEFT" --workers 2
+  if [ -n "${WEFT_BEFORE:-}" ]; then
+    run_one "$1" "$2" before 256 0,1 0,1 2 $((PORT++)) "$WEFT_BEFORE" --workers 2
+  fi
+  run_one "$1" "$2" tokio 256 0,1 0,1 2 $((PORT++)) "$TOKIO" --workers 2
+  run_one "$1" "$2" tokio-tpc 256 0,1 0,1 2 $((PORT++)) "$TOKIO" --per-core 2
+}
 for round in $(seq "$ROUNDS"); do
   if wants 1core; then
     for conns in 50 256; do
@@ -109,19 +118,11 @@ for round in $(seq "$ROUNDS"); do
     done
   fi
   if wants 2core; then
-    run_one "$round" 2core weft 256 0,1 0,1 2 $((PORT++)) "$WEFT" --workers 2
-    if [ -n "${WEFT_BEFORE:-}" ]; then
-      run_one "$round" 2core before 256 0,1 0,1 2 $((PORT++)) "$WEFT_BEFORE" --workers 2
-    fi
-    run_one "$round" 2core tokio 256 0,1 0,1 2 $((PORT++)) "$TOKIO" --workers 2
-    run_one "$round" 2core tokio-tpc 256 0,1 0,1 2 $((PORT++)) "$TOKIO" --per-core 2
+    run_2core "$round" 2core
   fi
   if wants 2core-nice; then
-    # WRK_NICE applies to the wrk of these calls only (a prefix assignment to a function).
-    WRK_NICE=10 run_one "$round" 2core-nice weft 256 0,1 0,1 2 $((PORT++)) "$WEFT" --workers 2
-    WRK_NICE=10 run_one "$round" 2core-nice tokio 256 0,1 0,1 2 $((PORT++)) "$TOKIO" --workers 2
-    WRK_NICE=10 run_one "$round" 2core-nice tokio-tpc 256 0,1 0,1 2 $((PORT++)) "$TOKIO" \
-      --per-core 2
+    # WRK_NICE applies to this call only (a prefix assignment to a function).
+    WRK_NICE=10 run_2core "$round" 2core-nice
   fi
 done
 echo
