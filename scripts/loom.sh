@@ -37,6 +37,9 @@ declare -A MUTANT=(
   [notify_drop_forgets]="-p weft-channel --test loom_sync notify"
   [semaphore_drop_keeps]="-p weft-channel --test loom_sync semaphore"
   [watch_no_notify]="-p weft-channel --test loom_sync watch"
+  [watch_arm_relaxed]="-p weft-channel --test loom_sync watch"
+  [watch_disarm_no_release]="-p weft-channel --test loom_sync watch"
+  [watch_keeps_first_waker]="-p weft-channel --test loom_sync watch"
   [broadcast_no_wake]="-p weft-channel --test loom_sync broadcast"
   [executor_bank_not_returned]="-p weft-executor --lib loom_models"
 )

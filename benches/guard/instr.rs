@@ -25,6 +25,7 @@
 //! | `oneshot` | create a oneshot, spawn a task that sends on it, await the receiver and the task |
 //! | `broadcast` | one value delivered to one of 16 receiver tasks |
 //! | `mutex` | lock and unlock an uncontended async `Mutex` |
+//! | `watch_select` | one turn of a `select!` loop (a server's, waiting on a shutdown `watch`): a `yield_now` wins, the pending `changed()` beside it is dropped |
 //! | `timer_insert_cancel` | create a sleep (deadlines spread over 10 s), poll it once, drop it (`n` sleeps alive at once) |
 //! | `timer_fire` | a task sleeping until its deadline (spread over 64 ms), woken by it: the driver finds all `n` expired at once |
 //!
@@ -48,6 +49,7 @@ const WORKLOADS: &[&str] = &[
     "oneshot",
     "broadcast",
     "mutex",
+    "watch_select",
     "timer_insert_cancel",
     "timer_fire",
 ];
@@ -96,8 +98,8 @@ fn offsets(n: u64) -> Vec<Duration> {
 }
 
 /// The workloads, written once against the names each runtime's module brings into scope:
-/// `spawn`, `join`, `yield_now`, `mpsc`, `oneshot`, `broadcast`, `Mutex`, `Instant`,
-/// `sleep_until` and `unconstrained`. Each returns the number of operations it performed.
+/// `spawn`, `join`, `yield_now`, `mpsc`, `oneshot`, `broadcast`, `watch`, `select`, `Mutex`,
+/// `Instant`, `sleep_until` and `unconstrained`. Each returns the number of operations it performed.
 macro_rules! workloads {
     () => {
         pub async fn spawn_many(n: u64) -> u64 {
@@ -223,6 +225,21 @@ macro_rules! workloads {
             n
         }
 
+        pub async fn watch_select(n: u64) -> u64 {
+            let (tx, mut rx) = watch::channel(0u64);
+            let mut turns = 0;
+            for _ in 0..n {
+                // `yield_now` is pending once (so `changed()` is polled and waits), then wins.
+                select! {
+                    biased;
+                    () = yield_now() => turns += 1,
+                    changed = rx.changed() => changed.unwrap(),
+                }
+            }
+            drop(tx);
+            black_box(turns)
+        }
+
         pub async fn timer_insert_cancel(n: u64) -> u64 {
             let offs = offsets(n);
             let mut buf = Vec::with_capacity(offs.len());
@@ -275,6 +292,7 @@ macro_rules! workloads {
                 "oneshot" => block_on(oneshots(n)),
                 "broadcast" => block_on(broadcast_fanout(n)),
                 "mutex" => block_on(mutex(n)),
+                "watch_select" => block_on(watch_select(n)),
                 "timer_insert_cancel" => block_on(timer_insert_cancel(n)),
                 "timer_fire" => block_on(timer_fire(n)),
                 _ => return None,
@@ -286,8 +304,9 @@ macro_rules! workloads {
 mod on_weft {
     use super::*;
     use weft::coop::unconstrained;
+    use weft::select;
     use weft::spawn;
-    use weft::sync::{broadcast, mpsc, oneshot, Mutex};
+    use weft::sync::{broadcast, mpsc, oneshot, watch, Mutex};
     use weft::time::{sleep_until, Instant};
     use weft::yield_now;
 
@@ -307,7 +326,8 @@ mod on_weft {
 
 mod on_tokio {
     use super::*;
-    use tokio::sync::{broadcast, mpsc, oneshot, Mutex};
+    use tokio::select;
+    use tokio::sync::{broadcast, mpsc, oneshot, watch, Mutex};
     use tokio::task::{spawn, unconstrained, yield_now};
     use tokio::time::{sleep_until, Instant};
 

@@ -9,9 +9,19 @@
 //!
 //! The value sits in a `parking_lot::RwLock`; a version counter sits in an atomic beside it.
 //! `send` is the write lock (2 RMWs) plus a `fetch_add` of the version plus waking waiters
-//! (one CAS if nobody waits). `borrow` is the read lock (2 RMWs) and holds it while the
-//! [`Ref`] lives: keep borrows short, never across an `.await`. `changed` on a value that
-//! has already changed is one load.
+//! (a lock of the waiters' list, then one swap per receiver that has waited).
+//! `borrow` is the read lock (2 RMWs) and holds it while the [`Ref`] lives: keep borrows
+//! short, never across an `.await`. `changed` on a value that has already changed is one
+//! load.
+//!
+//! A receiver that must wait in `changed` gets a slot of its own in the channel's list of
+//! waiters the first time, and keeps it until it is dropped: later waits store its waker
+//! there only when the waker is a different one, and *arm* the slot (one swap), with no
+//! lock. A `select!` loop that polls `changed()` beside other work and
+//! drops it each time (a server's shutdown signal) pays that, not a registration and a
+//! removal per turn. The sender disarms every armed slot and wakes its waker. A slot
+//! armed by a `changed()` that was dropped unfinished stays armed until the next send, so
+//! its task may be woken once for nothing.
 //!
 //! # Examples
 //!
@@ -31,10 +41,12 @@ use std::fmt;
 use std::future::poll_fn;
 use std::ops::Deref;
 use std::pin::pin;
-use weft_core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
+use std::task::{Poll, Waker};
+use weft_core::slab::{Key, Slab};
+use weft_core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
 use weft_core::sync::Arc;
 
-use crate::lock_free::{RwLock, RwLockReadGuard};
+use crate::lock_free::{Mutex, RwLock, RwLockReadGuard};
 
 use crate::notify::Notify;
 use weft_core::coop;
@@ -84,8 +96,8 @@ struct Shared<T> {
     value: RwLock<T>,
     /// `version << 1 | CLOSED`; the version is bumped after each change of `value`.
     state: AtomicU64,
-    /// Receivers waiting in `changed` (woken with `notify_waiters` on each change).
-    changed: Notify,
+    /// The slots of the receivers that have waited in `changed` (see the module's docs).
+    waiters: Mutex<Slab<Arc<Slot>>>,
     /// The sender waiting in `closed` for the last receiver to go.
     rx_gone: Notify,
     rx_count: AtomicUsize,
@@ -104,6 +116,26 @@ pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
     /// The version this receiver has seen.
     version: u64,
+    /// Its slot among the waiters, from its first wait in `changed`.
+    wait: Option<Wait>,
+}
+
+/// A receiver's place among the channel's waiters.
+#[derive(Debug)]
+struct Slot {
+    /// Set by the receiver before it checks the version and returns `Pending`; cleared by the
+    /// sender that wakes it.
+    armed: AtomicBool,
+    /// The waker of the receiver's last wait (written by the receiver only, read by senders).
+    waker: Mutex<Option<Waker>>,
+}
+
+/// What a receiver keeps of its slot.
+struct Wait {
+    slot: Arc<Slot>,
+    key: Key,
+    /// A copy of the slot's waker, to compare with the next one without the slot's lock.
+    waker: Waker,
 }
 
 /// Creates a watch channel holding `init`. Works outside any runtime.
@@ -118,7 +150,7 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
         value: RwLock::new(init),
         state: AtomicU64::new(0),
-        changed: Notify::new(),
+        waiters: Mutex::new(Slab::new()),
         rx_gone: Notify::new(),
         rx_count: AtomicUsize::new(1),
         tx_count: AtomicUsize::new(1),
@@ -127,7 +159,11 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
         Sender {
             shared: shared.clone(),
         },
-        Receiver { shared, version: 0 },
+        Receiver {
+            shared,
+            version: 0,
+            wait: None,
+        },
     )
 }
 
@@ -278,7 +314,7 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub async fn changed(&mut self) -> Result<(), RecvError> {
-        changed(&self.shared, &mut self.version).await
+        changed(&self.shared, &mut self.version, &mut self.wait).await
     }
 
     /// Waits until the value satisfies `f` (checking the current value first), marks it seen
@@ -307,7 +343,7 @@ impl<T> Receiver<T> {
     ) -> Result<Ref<'_, T>, RecvError> {
         // Spends the budget even when `f` holds at once, so a loop on it yields in turn.
         poll_fn(coop::poll_proceed).await;
-        let (shared, seen) = (&*self.shared, &mut self.version);
+        let (shared, seen, wait) = (&*self.shared, &mut self.version, &mut self.wait);
         loop {
             {
                 let guard = shared.value.read();
@@ -319,7 +355,7 @@ impl<T> Receiver<T> {
                     return Ok(Ref { guard, has_changed });
                 }
             }
-            changed(shared, seen).await?;
+            changed(shared, seen, wait).await?;
         }
     }
 
@@ -351,20 +387,75 @@ impl<T> Receiver<T> {
 }
 
 /// [`Receiver::changed`], on the receiver's fields.
-async fn changed<T>(shared: &Shared<T>, seen: &mut u64) -> Result<(), RecvError> {
+async fn changed<T>(
+    shared: &Shared<T>,
+    seen: &mut u64,
+    wait: &mut Option<Wait>,
+) -> Result<(), RecvError> {
     poll_fn(coop::poll_proceed).await;
-    loop {
-        // Created before the check, so a change after the check wakes it.
-        let notified = pin!(shared.changed.notified());
-        let state = shared.state.load(Acquire);
-        if version(state) != *seen {
-            *seen = version(state);
-            return Ok(());
+    poll_fn(|cx| {
+        if let Some(done) = news(shared, seen) {
+            return Poll::Ready(done);
         }
-        if state & CLOSED != 0 {
-            return Err(RecvError(()));
+        let wait = wait.get_or_insert_with(|| shared.register(cx.waker()));
+        if !wait.waker.will_wake(cx.waker()) {
+            wait.waker = cx.waker().clone();
+            *wait.slot.waker.lock() = Some(wait.waker.clone());
         }
-        notified.await;
+        // Armed, then the version checked again. Every write of `armed` is a swap, so they
+        // are totally ordered, each reading the one before: either a sender's disarming swap
+        // comes after this one and reads it (and wakes the waker stored above), or this one
+        // reads a sender's disarming swap, with acquire from its release, and the check
+        // below sees that sender's version. The release here publishes the waker.
+        wait.slot.armed.swap(true, AcqRel);
+        match news(shared, seen) {
+            Some(done) => Poll::Ready(done),
+            None => Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// What `changed` returns now, if anything: `Ok` for a version not seen (marked seen), the
+/// error if the channel is closed with nothing new.
+fn news<T>(shared: &Shared<T>, seen: &mut u64) -> Option<Result<(), RecvError>> {
+    let state = shared.state.load(Acquire);
+    if version(state) != *seen {
+        *seen = version(state);
+        return Some(Ok(()));
+    }
+    (state & CLOSED != 0).then_some(Err(RecvError(())))
+}
+
+impl<T> Shared<T> {
+    /// A new slot among the waiters, holding `waker`.
+    fn register(&self, waker: &Waker) -> Wait {
+        let slot = Arc::new(Slot {
+            armed: AtomicBool::new(false),
+            waker: Mutex::new(Some(waker.clone())),
+        });
+        let key = self.waiters.lock().insert(slot.clone());
+        Wait {
+            slot,
+            key,
+            waker: waker.clone(),
+        }
+    }
+
+    /// Wakes every receiver waiting in `changed`; called after each bump of the version
+    /// (or the close), which the release of each swap publishes to the receiver that arms
+    /// its slot next (see `changed`).
+    fn wake_waiters(&self) {
+        let wakers: Vec<Waker> = {
+            let waiters = self.waiters.lock();
+            waiters
+                .iter()
+                .filter(|(_, slot)| slot.armed.swap(false, AcqRel))
+                .filter_map(|(_, slot)| slot.waker.lock().clone())
+                .collect()
+        };
+        // Woken with no lock held: a waker may run anything, a receiver's drop included.
+        wakers.into_iter().for_each(Waker::wake);
     }
 }
 
@@ -374,12 +465,18 @@ impl<T> Clone for Receiver<T> {
         Receiver {
             shared: self.shared.clone(),
             version: self.version,
+            wait: None,
         }
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
+        if let Some(wait) = self.wait.take() {
+            let slot = self.shared.waiters.lock().remove(wait.key);
+            // Dropped (with its waker) after the list's lock is released.
+            drop(slot);
+        }
         if self.shared.rx_count.fetch_sub(1, AcqRel) == 1 {
             self.shared.rx_gone.notify_waiters();
         }
@@ -448,7 +545,7 @@ impl<T> Sender<T> {
             self.shared.state.fetch_add(VERSION_ONE, Release);
             old
         };
-        self.shared.changed.notify_waiters();
+        self.shared.wake_waiters();
         old
     }
 
@@ -492,7 +589,7 @@ impl<T> Sender<T> {
             modified
         };
         if modified {
-            self.shared.changed.notify_waiters();
+            self.shared.wake_waiters();
         }
         modified
     }
@@ -529,6 +626,7 @@ impl<T> Sender<T> {
         Receiver {
             shared: self.shared.clone(),
             version,
+            wait: None,
         }
     }
 
@@ -601,7 +699,7 @@ impl<T> Drop for Sender<T> {
             return;
         }
         self.shared.state.fetch_or(CLOSED, AcqRel);
-        self.shared.changed.notify_waiters();
+        self.shared.wake_waiters();
     }
 }
 

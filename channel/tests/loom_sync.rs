@@ -144,6 +144,58 @@ fn watch_changed_and_close() {
     });
 }
 
+/// `watch`: a receiver's `changed()` is polled with one waker, then waits with another
+/// while a sender on another thread publishes: the receiver's slot must wake the second
+/// waker (the one it waits with), not the first. The sender stays until the receiver saw the
+/// change, so its drop cannot stand in for the wake.
+#[test]
+fn watch_changed_moves_to_a_new_waker() {
+    model("watch watch_changed_moves_to_a_new_waker", || {
+        let (tx, mut rx) = watch::channel(0u32);
+        let (seen_tx, seen_rx) = loom::sync::mpsc::channel::<()>();
+        let t = thread::spawn(move || {
+            tx.send(1).unwrap();
+            seen_rx.recv().unwrap();
+        });
+        {
+            let mut f = pin!(rx.changed());
+            // First polled with a waker that does nothing (the slot takes it), then waited on.
+            if poll_once(f.as_mut()).is_pending() {
+                block_on(f).unwrap();
+            }
+        }
+        assert_eq!(*rx.borrow_and_update(), 1);
+        seen_tx.send(()).unwrap();
+        t.join().unwrap();
+    });
+}
+
+/// `watch`: a receiver that has waited before (its slot registered, then disarmed by the
+/// send it saw) waits again while a sender on another thread publishes. Arming the slot and
+/// publishing race with no lock between them: either the sender finds the slot armed, or the
+/// receiver's check after arming sees the new version (the two fences of the protocol).
+#[test]
+fn watch_send_races_a_rearm() {
+    model("watch watch_send_races_a_rearm", || {
+        let (tx, mut rx) = watch::channel(0u32);
+        {
+            let mut f = pin!(rx.changed());
+            assert!(poll_once(f.as_mut()).is_pending()); // registered and armed
+        }
+        tx.send(1).unwrap(); // disarms the slot
+        assert_eq!(*rx.borrow_and_update(), 1);
+        let (seen_tx, seen_rx) = loom::sync::mpsc::channel::<()>();
+        let t = thread::spawn(move || {
+            tx.send(2).unwrap();
+            seen_rx.recv().unwrap();
+        });
+        block_on(rx.changed()).unwrap();
+        assert_eq!(*rx.borrow_and_update(), 2);
+        seen_tx.send(()).unwrap();
+        t.join().unwrap();
+    });
+}
+
 /// `broadcast`: a sender on another thread sends three values into a channel of two; the
 /// receiver parks, gets what it gets in order (or a lag), then `Closed`.
 #[test]

@@ -36,6 +36,7 @@ pub const WORKLOADS: &[(&str, u64, &str)] = &[
     ("oneshot", 1_000, "channel"),
     ("broadcast", 200, "channel"),
     ("mutex", 5_000, "channel"),
+    ("watch_select", 2_000, "channel"),
     ("timer_insert_cancel", 2_000, "timer"),
     ("timer_fire", 1_000, "timer"),
 ];
