@@ -90,3 +90,85 @@ fn wait_for_condition() {
     assert_eq!(*block_on(rx.wait_for(|v| *v == target)).unwrap(), target);
     t.join().unwrap();
 }
+
+/// A waker that counts its wakes.
+struct Count(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for Count {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn counting() -> (std::sync::Arc<Count>, std::task::Waker) {
+    let count = std::sync::Arc::new(Count(std::sync::atomic::AtomicUsize::new(0)));
+    (count.clone(), std::task::Waker::from(count))
+}
+
+fn wakes(count: &Count) -> usize {
+    count.0.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A `select!` loop's pattern: `changed()` polled (pending) and dropped, turn after turn. A
+/// send wakes the task that waited last at most once (the slot stays armed after the drop,
+/// as the module's docs say), the next send not at all, and a new wait sees the change.
+#[test]
+fn a_dropped_changed_is_woken_at_most_once() {
+    let (tx, mut rx) = watch::channel(0);
+    let (count, waker) = counting();
+    let mut cx = std::task::Context::from_waker(&waker);
+    for _ in 0..100 {
+        let mut fut = Box::pin(rx.changed());
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+    }
+    assert_eq!(wakes(&count), 0);
+    tx.send(1).unwrap();
+    assert_eq!(wakes(&count), 1, "the last wait's slot was still armed");
+    tx.send(2).unwrap();
+    assert_eq!(wakes(&count), 1, "disarmed by the first send");
+    let mut fut = Box::pin(rx.changed());
+    assert!(fut.as_mut().poll(&mut cx).is_ready());
+    drop(fut);
+    assert_eq!(*rx.borrow(), 2);
+}
+
+/// Each receiver that waited holds a slot with a clone of its waker until the receiver is
+/// dropped; then the slot and the clone go. Many receivers come and go: nothing is left.
+#[test]
+fn dropped_receivers_leave_no_waker_behind() {
+    let (tx, rx) = watch::channel(0);
+    let (count, waker) = counting();
+    let mut cx = std::task::Context::from_waker(&waker);
+    for _ in 0..scale(1_000, 20) {
+        let mut r = rx.clone();
+        let mut fut = Box::pin(r.changed());
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        drop(fut);
+        // The slot's clone, and the receiver's own copy to compare with the next waker.
+        assert_eq!(std::sync::Arc::strong_count(&count), 4);
+    }
+    assert_eq!(std::sync::Arc::strong_count(&count), 2, "ours and `waker`");
+    tx.send(1).unwrap();
+    assert_eq!(wakes(&count), 0, "no slot of a dropped receiver is woken");
+}
+
+/// A receiver moved to another task waits with that task's waker: the send wakes the new
+/// waker, not the old one.
+#[test]
+fn a_wait_with_a_new_waker_wakes_the_new_one() {
+    let (tx, mut rx) = watch::channel(0);
+    let (old, old_waker) = counting();
+    let (new, new_waker) = counting();
+    {
+        let mut fut = Box::pin(rx.changed());
+        let mut cx = std::task::Context::from_waker(&old_waker);
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        let mut cx = std::task::Context::from_waker(&new_waker);
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+    }
+    tx.send(1).unwrap();
+    assert_eq!((wakes(&old), wakes(&new)), (0, 1));
+}
