@@ -21,7 +21,10 @@
 //! drops it each time (a server's shutdown signal) pays that, not a registration and a
 //! removal per turn. The sender disarms every armed slot and wakes its waker. A slot
 //! armed by a `changed()` that was dropped unfinished stays armed until the next send, so
-//! its task may be woken once for nothing.
+//! its task may be woken once for nothing. The receiver keeps the waker of its last wait
+//! (a clone in the slot, one of its own to compare with) until it waits with another or is
+//! dropped (tokio's keep none once `changed()` is over): a receiver that outlives the task
+//! that last waited on it keeps that task's allocation alive until then.
 //!
 //! # Examples
 //!
