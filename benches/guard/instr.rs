@@ -99,7 +99,8 @@ fn offsets(n: u64) -> Vec<Duration> {
 
 /// The workloads, written once against the names each runtime's module brings into scope:
 /// `spawn`, `join`, `yield_now`, `mpsc`, `oneshot`, `broadcast`, `watch`, `select`, `Mutex`,
-/// `Instant`, `sleep_until` and `unconstrained`. Each returns the number of operations it performed.
+/// `Instant`, `sleep_until` and `unconstrained`. Each returns the number of operations it
+/// performed.
 macro_rules! workloads {
     () => {
         pub async fn spawn_many(n: u64) -> u64 {

@@ -34,7 +34,7 @@
 //! | `Semaphore` acquire / release | 1 CAS / 1 CAS | no | no |
 //! | `Notify::notify_one` / `notify_waiters` with no waiter | 1 CAS | no | no |
 //! | `broadcast` send / receive | 4 / 2 | `parking_lot` locks | no |
-//! | `watch` send / borrow | 4 (+1 swap per receiver that has waited) / 2 | `parking_lot` `RwLock` | no |
+//! | `watch` send / borrow | 5 (+1 swap per receiver that has waited) / 2 | `parking_lot` `RwLock` | no |
 //! | `watch` `changed` that waits: first time / again / the drop of its future | 1 swap + list lock / 1 swap / 0 | list lock the first time | 1 slot per receiver, the first time |
 //! | `Queue` put / get | 2 (0 on its own thread, see below) | a biased spin lock | no (after growth) |
 //!

@@ -172,8 +172,9 @@ fn watch_changed_moves_to_a_new_waker() {
 
 /// `watch`: a receiver that has waited before (its slot registered, then disarmed by the
 /// send it saw) waits again while a sender on another thread publishes. Arming the slot and
-/// publishing race with no lock between them: either the sender finds the slot armed, or the
-/// receiver's check after arming sees the new version (the two fences of the protocol).
+/// publishing race with no lock between them: either the sender's disarming swap reads the
+/// slot armed (and wakes it), or the receiver's arming swap reads the sender's disarming and
+/// its check after arming sees the new version (the argument in `watch.rs`'s `changed`).
 #[test]
 fn watch_send_races_a_rearm() {
     model("watch watch_send_races_a_rearm", || {
