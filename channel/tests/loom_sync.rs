@@ -116,20 +116,30 @@ fn semaphore_dropped_acquire_keeps_the_permit() {
     );
 }
 
+/// A watch sender on another thread that publishes `values` in order, then stays alive until
+/// the receiver says (on the returned channel) that it saw the last one: its drop wakes the
+/// receiver too, and must not stand in for a missing wake of `send`.
+fn publisher(
+    tx: watch::Sender<u32>,
+    values: &'static [u32],
+) -> (loom::sync::mpsc::Sender<()>, thread::JoinHandle<()>) {
+    let (seen_tx, seen_rx) = loom::sync::mpsc::channel::<()>();
+    let t = thread::spawn(move || {
+        for &v in values {
+            tx.send(v).unwrap();
+        }
+        seen_rx.recv().unwrap();
+    });
+    (seen_tx, t)
+}
+
 /// `watch`: a sender on another thread publishes twice and leaves; the receiver sees a change,
 /// ends on the last value, then gets an error.
 #[test]
 fn watch_changed_and_close() {
     model("watch watch_changed_and_close", || {
         let (tx, mut rx) = watch::channel(0u32);
-        // The sender stays alive until the receiver saw the last value, so that its drop
-        // (which wakes the receiver too) cannot hide a missing wake of `send`.
-        let (seen_tx, seen_rx) = loom::sync::mpsc::channel::<()>();
-        let t = thread::spawn(move || {
-            tx.send(1).unwrap();
-            tx.send(2).unwrap();
-            seen_rx.recv().unwrap();
-        });
+        let (seen_tx, t) = publisher(tx, &[1, 2]);
         block_on(rx.changed()).unwrap();
         let mut seen = *rx.borrow_and_update();
         assert!(seen == 1 || seen == 2);
@@ -146,17 +156,12 @@ fn watch_changed_and_close() {
 
 /// `watch`: a receiver's `changed()` is polled with one waker, then waits with another
 /// while a sender on another thread publishes: the receiver's slot must wake the second
-/// waker (the one it waits with), not the first. The sender stays until the receiver saw the
-/// change, so its drop cannot stand in for the wake.
+/// waker (the one it waits with), not the first.
 #[test]
 fn watch_changed_moves_to_a_new_waker() {
     model("watch watch_changed_moves_to_a_new_waker", || {
         let (tx, mut rx) = watch::channel(0u32);
-        let (seen_tx, seen_rx) = loom::sync::mpsc::channel::<()>();
-        let t = thread::spawn(move || {
-            tx.send(1).unwrap();
-            seen_rx.recv().unwrap();
-        });
+        let (seen_tx, t) = publisher(tx, &[1]);
         {
             let mut f = pin!(rx.changed());
             // First polled with a waker that does nothing (the slot takes it), then waited on.
@@ -185,11 +190,7 @@ fn watch_send_races_a_rearm() {
         }
         tx.send(1).unwrap(); // disarms the slot
         assert_eq!(*rx.borrow_and_update(), 1);
-        let (seen_tx, seen_rx) = loom::sync::mpsc::channel::<()>();
-        let t = thread::spawn(move || {
-            tx.send(2).unwrap();
-            seen_rx.recv().unwrap();
-        });
+        let (seen_tx, t) = publisher(tx, &[2]);
         block_on(rx.changed()).unwrap();
         assert_eq!(*rx.borrow_and_update(), 2);
         seen_tx.send(()).unwrap();

@@ -1,22 +1,12 @@
 //! The receiver's waker: replaced when another task receives, woken by reference otherwise,
 //! and every kind of wake-up reaches the current waker.
 
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+mod common;
 
-struct Counter(AtomicUsize);
+use std::sync::atomic::Ordering::SeqCst;
+use std::task::{Context, Poll};
 
-impl Wake for Counter {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn counter() -> (Arc<Counter>, Waker) {
-    let c = Arc::new(Counter(AtomicUsize::new(0)));
-    (c.clone(), Waker::from(c))
-}
+use common::counter;
 
 #[test]
 fn replaced_waker_is_the_one_woken() {

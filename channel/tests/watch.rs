@@ -4,7 +4,7 @@ mod common;
 
 use std::future::Future;
 
-use common::scale;
+use common::{counter, scale};
 use futures::executor::block_on;
 use weft_channel::watch;
 
@@ -91,44 +91,23 @@ fn wait_for_condition() {
     t.join().unwrap();
 }
 
-/// A waker that counts its wakes.
-struct Count(std::sync::atomic::AtomicUsize);
-
-impl std::task::Wake for Count {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &std::sync::Arc<Self>) {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-fn counting() -> (std::sync::Arc<Count>, std::task::Waker) {
-    let count = std::sync::Arc::new(Count(std::sync::atomic::AtomicUsize::new(0)));
-    (count.clone(), std::task::Waker::from(count))
-}
-
-fn wakes(count: &Count) -> usize {
-    count.0.load(std::sync::atomic::Ordering::Relaxed)
-}
-
 /// A `select!` loop's pattern: `changed()` polled (pending) and dropped, turn after turn. A
 /// send wakes the task that waited last at most once (the slot stays armed after the drop,
 /// as the module's docs say), the next send not at all, and a new wait sees the change.
 #[test]
 fn a_dropped_changed_is_woken_at_most_once() {
     let (tx, mut rx) = watch::channel(0);
-    let (count, waker) = counting();
+    let (count, waker) = counter();
     let mut cx = std::task::Context::from_waker(&waker);
     for _ in 0..100 {
         let mut fut = Box::pin(rx.changed());
         assert!(fut.as_mut().poll(&mut cx).is_pending());
     }
-    assert_eq!(wakes(&count), 0);
+    assert_eq!(count.wakes(), 0);
     tx.send(1).unwrap();
-    assert_eq!(wakes(&count), 1, "the last wait's slot was still armed");
+    assert_eq!(count.wakes(), 1, "the last wait's slot was still armed");
     tx.send(2).unwrap();
-    assert_eq!(wakes(&count), 1, "disarmed by the first send");
+    assert_eq!(count.wakes(), 1, "disarmed by the first send");
     let mut fut = Box::pin(rx.changed());
     assert!(fut.as_mut().poll(&mut cx).is_ready());
     drop(fut);
@@ -140,7 +119,7 @@ fn a_dropped_changed_is_woken_at_most_once() {
 #[test]
 fn dropped_receivers_leave_no_waker_behind() {
     let (tx, rx) = watch::channel(0);
-    let (count, waker) = counting();
+    let (count, waker) = counter();
     let mut cx = std::task::Context::from_waker(&waker);
     for _ in 0..scale(1_000, 20) {
         let mut r = rx.clone();
@@ -152,7 +131,7 @@ fn dropped_receivers_leave_no_waker_behind() {
     }
     assert_eq!(std::sync::Arc::strong_count(&count), 2, "ours and `waker`");
     tx.send(1).unwrap();
-    assert_eq!(wakes(&count), 0, "no slot of a dropped receiver is woken");
+    assert_eq!(count.wakes(), 0, "no slot of a dropped receiver is woken");
 }
 
 /// A receiver moved to another task waits with that task's waker: the send wakes the new
@@ -160,8 +139,8 @@ fn dropped_receivers_leave_no_waker_behind() {
 #[test]
 fn a_wait_with_a_new_waker_wakes_the_new_one() {
     let (tx, mut rx) = watch::channel(0);
-    let (old, old_waker) = counting();
-    let (new, new_waker) = counting();
+    let (old, old_waker) = counter();
+    let (new, new_waker) = counter();
     {
         let mut fut = Box::pin(rx.changed());
         let mut cx = std::task::Context::from_waker(&old_waker);
@@ -170,5 +149,5 @@ fn a_wait_with_a_new_waker_wakes_the_new_one() {
         assert!(fut.as_mut().poll(&mut cx).is_pending());
     }
     tx.send(1).unwrap();
-    assert_eq!((wakes(&old), wakes(&new)), (0, 1));
+    assert_eq!((old.wakes(), new.wakes()), (0, 1));
 }

@@ -69,3 +69,25 @@ impl OrderCheck {
 /// Yields once to the executor (wakes itself, returns `Pending` once).
 #[allow(unused_imports)] // not every test binary yields
 pub use weft_core::yield_now;
+
+/// A waker that counts its wakes; its `Arc`'s strong count tells how many clones are alive.
+pub struct Counter(pub AtomicUsize);
+
+impl std::task::Wake for Counter {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+impl Counter {
+    /// How many times it was woken.
+    pub fn wakes(&self) -> usize {
+        self.0.load(SeqCst)
+    }
+}
+
+/// A fresh counting waker, with the counter to read.
+pub fn counter() -> (Arc<Counter>, std::task::Waker) {
+    let c = Arc::new(Counter(AtomicUsize::new(0)));
+    (c.clone(), std::task::Waker::from(c))
+}
