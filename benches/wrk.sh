@@ -149,14 +149,20 @@ for case, conns in cases:
                          if k[1:] == (case, conns, name)]
             per_round = [(m, t) for m, t in per_round if t]
             r = lambda i: statistics.median(m[i] / t[i] for m, t in per_round)
-            ratio = f"| **{r(0):.2f}** | **{r(3):.2f}** | **{r(1):.2f}** "
+            # In how many rounds the row's p99 (CPU) was below tokio's: a median ratio
+            # near 1 is parity only if this is near half the rounds.
+            below = lambda i: sum(m[i] < t[i] for m, t in per_round)
+            n = len(per_round)
+            ratio = (f"| **{r(0):.2f}** | **{r(3):.2f}** ({below(3)}/{n}) "
+                     f"| **{r(1):.2f}** ({below(1)}/{n}) ")
         else:
             ratio = "| | | "
         print(f"| {label} | {name} | {med[0]:.0f} | {med[2]:.0f} | {med[3]:.0f} | {med[1]:.2f} {ratio}|")
 EOF
 )
 echo "$SUMMARY"
-echo "(medians over $ROUNDS rounds; ratios are medians of per-round weft/tokio ratios; 2core: wrk shares both cores with the server; 2core-nice: the same, wrk at nice 10)"
+LEGEND="(medians over $ROUNDS rounds; ratios are medians of per-round ratios to tokio, (k/n): lower than tokio's in k of n rounds; 2core: wrk shares both cores with the server; 2core-nice: the same, wrk at nice 10)"
+echo "$LEGEND"
 if [ -n "${BENCH_REPORT_DIR:-}" ]; then
   {
     echo "\`benches/wrk.sh $DURATION\` (ROUNDS=$ROUNDS): \`examples/http_hello\` (weft) and the same handler on"
@@ -174,6 +180,8 @@ if [ -n "${BENCH_REPORT_DIR:-}" ]; then
     echo "Server CPU per request: utime + stime (all threads) from /proc/PID/stat over the run."
     echo
     echo "$SUMMARY"
+    echo
+    echo "$LEGEND"
   } >"$BENCH_REPORT_DIR/wrk.md"
 fi
 rm -f "$RESULTS"
