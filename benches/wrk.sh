@@ -22,7 +22,8 @@
 #
 # The machine drifts (see /work/shared/MEASURING.md): ROUNDS rounds interleave the servers
 # (round 1 of each, then round 2 of each...), and the summary gives, per case, the median
-# over rounds of the per-round ratio weft / tokio.
+# over rounds of the per-round ratio weft / tokio, and for p99 and CPU per request in how
+# many rounds the row was below tokio's ("(k/n)").
 #
 # Usage: benches/wrk.sh [duration, default 10s]   (ROUNDS=3 by default)
 # CASES="1core 2core" (the default) picks the cases to run, e.g. CASES=2core ROUNDS=20, or
